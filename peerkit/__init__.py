@@ -1,0 +1,34 @@
+"""peerkit: live, interactive workshops on the principles of peer support, in Jupyter.
+
+Importing the package is cheap: the widgets, charts and their heavy dependencies (matplotlib,
+ipywidgets) load only when a notebook first asks for them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Public names that live in submodules; loaded on first use.
+_LAZY = {
+    "load_content": "peerkit.content",
+    "ContentError": "peerkit.content",
+    "open_store": "peerkit.store",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'peerkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

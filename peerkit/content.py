@@ -1,0 +1,835 @@
+"""Read the workshop content in ``data/`` into model objects, with line-numbered errors.
+
+Every problem names its file, line and field, e.g.
+``data/scenarios/rescuer.yaml:14: scenario 'housing-call', option 'c': missing 'text'``.
+All problems of every file are collected and raised together as one :class:`ContentError`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .model import (
+    ID_PATTERN,
+    ChoiceQuestion,
+    ModelError,
+    Option,
+    Question,
+    ScaleQuestion,
+    TextQuestion,
+)
+
+__all__ = [
+    "Content",
+    "ContentError",
+    "Module",
+    "Problem",
+    "Prompt",
+    "Resource",
+    "Safety",
+    "Scale",
+    "Scenario",
+    "default_data_dir",
+    "load_content",
+    "validate_path",
+]
+
+KINDS = ("modules", "scenarios", "scales", "prompts")
+MODULE_KINDS = ("principle", "opening", "closing")
+
+
+# --------------------------------------------------------------------------- problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class ContentError(ValueError):
+    """One or more problems in the content files, each with file and line."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.path, p.line))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# --------------------------------------------------------------------------- YAML with lines
+
+
+class _Map(dict):
+    """A YAML mapping that remembers the line of itself and of each key."""
+
+    line: int
+    lines: dict
+    duplicates: list
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, self.line)
+
+
+class _Seq(list):
+    line: int
+    lines: list
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+class _BadKey(str):
+    """Stands in for a key YAML allows but a content file must not have (a list, a number ...)."""
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
+    loader.flatten_mapping(node)
+    result = _Map()
+    result.line = node.start_mark.line + 1
+    result.lines = {}
+    result.duplicates = []
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            key = _BadKey(repr(key))
+        line = key_node.start_mark.line + 1
+        if key in result.lines:
+            result.duplicates.append((key, line))
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = line
+    return result
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> _Seq:
+    result = _Seq(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class Module:
+    id: str
+    order: int
+    kind: str
+    title: str
+    summary: str
+    objectives: tuple[str, ...]
+    timing: tuple[tuple[str, int], ...]
+    discussion: tuple[str, ...]
+
+    @property
+    def minutes(self) -> int:
+        return sum(minutes for _, minutes in self.timing)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    module: str
+    question: ChoiceQuestion
+
+    @property
+    def id(self) -> str:
+        return self.question.id
+
+
+@dataclass(frozen=True)
+class Scale:
+    question: ScaleQuestion
+    module: str | None = None
+    pre_post: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.question.id
+
+
+@dataclass(frozen=True)
+class Prompt:
+    question: TextQuestion
+    module: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.question.id
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    contact: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Safety:
+    flag_terms: tuple[str, ...] = ()
+    resources: tuple[Resource, ...] = ()
+    resources_note: str = ""
+
+    def flags(self, text: str) -> list[str]:
+        """The flag terms that occur in ``text`` as whole words or phrases (case ignored)."""
+        found = []
+        folded = " ".join(text.casefold().split())
+        for term in self.flag_terms:
+            pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, term.casefold().split())) + r"(?!\w)"
+            if re.search(pattern, folded):
+                found.append(term)
+        return found
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Illustrative group distributions for solo mode (never real participants' answers)."""
+
+    note: str = ""
+    choices: dict[str, dict[str, int]] = field(default_factory=dict)
+    scales: dict[str, tuple[float, ...]] = field(default_factory=dict)
+
+
+@dataclass
+class Content:
+    """Everything in a ``data/`` folder, checked and cross-referenced."""
+
+    root: Path
+    modules: dict[str, Module] = field(default_factory=dict)
+    scenarios: dict[str, Scenario] = field(default_factory=dict)
+    scales: dict[str, Scale] = field(default_factory=dict)
+    prompts: dict[str, Prompt] = field(default_factory=dict)
+    safety: Safety = field(default_factory=Safety)
+    examples: Examples = field(default_factory=Examples)
+
+    def module(self, module_id: str) -> Module:
+        try:
+            return self.modules[module_id]
+        except KeyError:
+            raise KeyError(
+                f"no module {module_id!r}; the modules are {', '.join(self.modules)}"
+            ) from None
+
+    def ordered_modules(self) -> list[Module]:
+        return sorted(self.modules.values(), key=lambda m: m.order)
+
+    def scenarios_for(self, module_id: str) -> list[Scenario]:
+        return [s for s in self.scenarios.values() if s.module == module_id]
+
+    def scales_for(self, module_id: str) -> list[Scale]:
+        return [s for s in self.scales.values() if s.module == module_id]
+
+    def prompts_for(self, module_id: str) -> list[Prompt]:
+        return [p for p in self.prompts.values() if p.module == module_id]
+
+    @property
+    def pre_post_scale(self) -> Scale:
+        for scale in self.scales.values():
+            if scale.pre_post:
+                return scale
+        raise KeyError("no scale is marked pre_post: true")
+
+    def question(self, content_id: str) -> Question:
+        """The scenario, scale or prompt with this id."""
+        for table in (self.scenarios, self.scales, self.prompts):
+            if content_id in table:
+                return table[content_id].question
+        raise KeyError(f"no scenario, scale or prompt has the id {content_id!r}")
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.modules)} modules, {len(self.scenarios)} scenarios, "
+            f"{len(self.scales)} scales, {len(self.prompts)} prompts"
+        )
+
+
+# --------------------------------------------------------------------------- checking
+
+
+class _File:
+    """Problems found in one file, and helpers that find them."""
+
+    def __init__(self, path: Path, display: str) -> None:
+        self.path = path
+        self.display = display
+        self.problems: list[Problem] = []
+
+    def add(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.display, line, message))
+
+    def parse(self) -> Any:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            self.add(1, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+            return None
+        try:
+            return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else 1
+            what = " ".join(filter(None, [exc.context, exc.problem]))
+            self.add(line, f"this is not valid YAML: {what}")
+            return None
+        except yaml.YAMLError as exc:
+            self.add(1, f"this is not valid YAML: {exc}")
+            return None
+
+    def fields(self, data: Any, line: int, where: str, spec: dict[str, tuple[bool, str]]) -> dict | None:
+        """Check a mapping against ``spec`` (key -> (required, type)); None if anything is wrong."""
+        prefix = f"{where}: " if where else ""
+        if not isinstance(data, _Map):
+            self.add(line, f"{prefix}expected a mapping of keys to values, got {_kind(data)}")
+            return None
+        before = len(self.problems)
+        for key, key_line in data.duplicates:
+            self.add(key_line, f"{prefix}'{key}' appears twice")
+        for key in data:
+            if isinstance(key, _BadKey):
+                self.add(data.line_of(key), f"{prefix}keys must be words, not {key}")
+            elif key not in spec:
+                self.add(data.line_of(key), f"{prefix}unknown key '{key}' (expected {_listing(spec)})")
+        values = {}
+        for key, (required, type_name) in spec.items():
+            if key not in data or data[key] is None:
+                if required:
+                    self.add(data.line, f"{prefix}missing '{key}'")
+                continue
+            value = data[key]
+            problem = _TYPE_CHECKS[type_name](value)
+            if problem:
+                self.add(data.line_of(key), f"{prefix}'{key}' {problem}")
+            else:
+                values[key] = value
+        return values if len(self.problems) == before else None
+
+    def model(self, build: Callable[[], Any], data: _Map, where: str, renames: dict[str, str] | None = None) -> Any:
+        """Build a model object; a :class:`ModelError` becomes a problem on the field's line."""
+        try:
+            return build()
+        except ModelError as exc:
+            key = (renames or {}).get(exc.field, exc.field)
+            self.add(data.line_of(key), f"{where}: {exc.message}")
+            return None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {
+        _Map: "a mapping",
+        _Seq: "a list",
+        str: "text",
+        bool: "true/false",
+        int: "a whole number",
+        float: "a number",
+    }.get(type(value), type(value).__name__)
+
+
+def _listing(spec: dict) -> str:
+    return ", ".join(f"'{key}'" for key in spec)
+
+
+def _text(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return f"must be text, got {_kind(value)}"
+    if not value.strip():
+        return "must not be empty"
+    return None
+
+
+def _integer(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"must be a whole number, got {_kind(value)}"
+    return None
+
+
+def _number(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be a number, got {_kind(value)}"
+    return None
+
+
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else f"must be true or false, got {_kind(value)}"
+
+
+def _ident(value: Any) -> str | None:
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        return f"must be an id of lowercase letters, digits and hyphens, got {value!r}"
+    return None
+
+
+def _text_list(value: Any) -> str | None:
+    if not isinstance(value, list) or not value:
+        return f"must be a list of text with at least one item, got {_kind(value)}"
+    for index, item in enumerate(value, 1):
+        if _text(item):
+            return f"item {index} {_text(item)}"
+    return None
+
+
+def _list(value: Any) -> str | None:
+    if not isinstance(value, list) or not value:
+        return f"must be a list with at least one item, got {_kind(value)}"
+    return None
+
+
+def _mapping(value: Any) -> str | None:
+    return None if isinstance(value, dict) else f"must be a mapping, got {_kind(value)}"
+
+
+_TYPE_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "text": _text,
+    "integer": _integer,
+    "number": _number,
+    "boolean": _boolean,
+    "id": _ident,
+    "texts": _text_list,
+    "list": _list,
+    "mapping": _mapping,
+}
+
+_MODULE = {
+    "id": (True, "id"),
+    "order": (True, "integer"),
+    "kind": (True, "text"),
+    "title": (True, "text"),
+    "summary": (True, "text"),
+    "objectives": (True, "texts"),
+    "timing": (True, "list"),
+    "discussion": (True, "texts"),
+}
+_SEGMENT = {"segment": (True, "text"), "minutes": (True, "integer")}
+_SCENARIO_FILE = {"module": (True, "id"), "scenarios": (True, "list")}
+_SCENARIO = {
+    "id": (True, "id"),
+    "title": (True, "text"),
+    "vignette": (True, "text"),
+    "question": (True, "text"),
+    "options": (True, "list"),
+    "debrief": (False, "text"),
+}
+_OPTION = {
+    "id": (True, "id"),
+    "text": (True, "text"),
+    "stance": (False, "text"),
+    "position": (False, "number"),
+    "debrief": (False, "text"),
+}
+_SCALE_FILE = {"scales": (True, "list")}
+_SCALE = {
+    "id": (True, "id"),
+    "title": (True, "text"),
+    "prompt": (True, "text"),
+    "module": (False, "id"),
+    "pre_post": (False, "boolean"),
+    "min": (True, "number"),
+    "max": (True, "number"),
+    "step": (False, "number"),
+    "low_label": (True, "text"),
+    "high_label": (True, "text"),
+    "anchors": (True, "mapping"),
+    "note": (False, "text"),
+}
+_PROMPT_FILE = {"prompts": (True, "list")}
+_PROMPT = {
+    "id": (True, "id"),
+    "module": (False, "id"),
+    "text": (True, "text"),
+    "max_length": (False, "integer"),
+}
+_SAFETY = {"flag_terms": (True, "texts"), "resources": (True, "list"), "resources_note": (False, "text")}
+_RESOURCE = {"name": (True, "text"), "contact": (True, "text"), "note": (False, "text")}
+_EXAMPLES = {"note": (True, "text"), "choices": (False, "mapping"), "scales": (False, "mapping")}
+
+
+def _items(seq: _Seq) -> Iterable[tuple[int, Any]]:
+    """(line, item) for each item of a YAML list."""
+    return zip(seq.lines, seq)
+
+
+# --------------------------------------------------------------------------- one file per kind
+
+
+@dataclass
+class _Found:
+    """Records read from files, each with where it came from, before cross-checking."""
+
+    modules: list[tuple[Module, str, int]] = field(default_factory=list)
+    scenarios: list[tuple[Scenario, str, int]] = field(default_factory=list)
+    scales: list[tuple[Scale, str, int]] = field(default_factory=list)
+    prompts: list[tuple[Prompt, str, int]] = field(default_factory=list)
+    safety: Safety | None = None
+    examples: tuple[Examples, str, _Map] | None = None
+
+
+def _read_module(file: _File, data: Any, found: _Found) -> None:
+    values = file.fields(data, 1, "", _MODULE)
+    if values is None:
+        return
+    ok = True
+    if values["kind"] not in MODULE_KINDS:
+        file.add(data.line_of("kind"), f"'kind' must be one of {', '.join(MODULE_KINDS)}, got {values['kind']!r}")
+        ok = False
+    if not 2 <= len(values["objectives"]) <= 6:
+        file.add(data.line_of("objectives"), f"'objectives' needs 2 to 6 items, got {len(values['objectives'])}")
+        ok = False
+    timing = []
+    for line, segment in _items(values["timing"]):
+        seg = file.fields(segment, line, f"timing item {len(timing) + 1}", _SEGMENT)
+        if seg is None:
+            ok = False
+            continue
+        if not 1 <= seg["minutes"] <= 240:
+            file.add(segment.line_of("minutes"), f"timing '{seg['segment']}': 'minutes' must be 1 to 240")
+            ok = False
+        timing.append((seg["segment"].strip(), seg["minutes"]))
+    if ok:
+        module = Module(
+            id=values["id"],
+            order=values["order"],
+            kind=values["kind"],
+            title=values["title"].strip(),
+            summary=values["summary"].strip(),
+            objectives=tuple(o.strip() for o in values["objectives"]),
+            timing=tuple(timing),
+            discussion=tuple(d.strip() for d in values["discussion"]),
+        )
+        found.modules.append((module, file.display, data.line_of("id")))
+
+
+def _read_scenarios(file: _File, data: Any, found: _Found) -> None:
+    top = file.fields(data, 1, "", _SCENARIO_FILE)
+    if top is None:
+        return
+    for line, item in _items(top["scenarios"]):
+        name = item.get("id") if isinstance(item, _Map) else None
+        where = f"scenario '{name}'" if isinstance(name, str) else f"scenario at line {line}"
+        values = file.fields(item, line, where, _SCENARIO)
+        if values is None:
+            continue
+        options = []
+        broken = False
+        for opt_line, opt in _items(values["options"]):
+            opt_name = opt.get("id") if isinstance(opt, _Map) else None
+            opt_where = f"{where}, option '{opt_name}'" if isinstance(opt_name, str) else f"{where}, option at line {opt_line}"
+            ov = file.fields(opt, opt_line, opt_where, _OPTION)
+            if ov is None:
+                broken = True
+                continue
+            option = file.model(
+                lambda ov=ov: Option(
+                    id=ov["id"],
+                    text=ov["text"],
+                    stance=ov.get("stance"),
+                    position=ov.get("position"),
+                    debrief=ov.get("debrief", ""),
+                ),
+                opt,
+                opt_where,
+            )
+            broken = broken or option is None
+            options.append(option)
+        if broken:
+            continue
+        question = file.model(
+            lambda: ChoiceQuestion(
+                id=values["id"],
+                prompt=values["question"],
+                options=tuple(options),
+                title=values["title"].strip(),
+                vignette=" ".join(values["vignette"].split()),
+                debrief=" ".join(values.get("debrief", "").split()),
+            ),
+            item,
+            where,
+            {"prompt": "question"},
+        )
+        if question is not None:
+            found.scenarios.append((Scenario(top["module"], question), file.display, item.line_of("id")))
+
+
+def _read_scales(file: _File, data: Any, found: _Found) -> None:
+    top = file.fields(data, 1, "", _SCALE_FILE)
+    if top is None:
+        return
+    for line, item in _items(top["scales"]):
+        name = item.get("id") if isinstance(item, _Map) else None
+        where = f"scale '{name}'" if isinstance(name, str) else f"scale at line {line}"
+        values = file.fields(item, line, where, _SCALE)
+        if values is None:
+            continue
+        anchors = values["anchors"]
+        bad = [key for key in anchors if _number(key) is not None or _text(anchors[key])]
+        for key in bad:
+            file.add(anchors.line_of(key), f"{where}: anchor {key!r} needs a number and a descriptor")
+        if bad:
+            continue
+        for end in ("min", "max"):
+            if values[end] not in anchors:
+                file.add(item.line_of("anchors"), f"{where}: 'anchors' must describe the {end} point {values[end]:g}")
+                bad.append(end)
+        if bad:
+            continue
+        question = file.model(
+            lambda: ScaleQuestion(
+                id=values["id"],
+                prompt=values["prompt"],
+                low_label=values["low_label"],
+                high_label=values["high_label"],
+                min=values["min"],
+                max=values["max"],
+                step=values.get("step", 1),
+                anchors=tuple((key, " ".join(label.split())) for key, label in anchors.items()),
+                title=values["title"].strip(),
+                note=" ".join(values.get("note", "").split()),
+            ),
+            item,
+            where,
+        )
+        if question is not None:
+            scale = Scale(question, values.get("module"), values.get("pre_post", False))
+            found.scales.append((scale, file.display, item.line_of("id")))
+
+
+def _read_prompts(file: _File, data: Any, found: _Found) -> None:
+    top = file.fields(data, 1, "", _PROMPT_FILE)
+    if top is None:
+        return
+    for line, item in _items(top["prompts"]):
+        name = item.get("id") if isinstance(item, _Map) else None
+        where = f"prompt '{name}'" if isinstance(name, str) else f"prompt at line {line}"
+        values = file.fields(item, line, where, _PROMPT)
+        if values is None:
+            continue
+        question = file.model(
+            lambda: TextQuestion(
+                id=values["id"],
+                prompt=" ".join(values["text"].split()),
+                max_length=values.get("max_length", 500),
+            ),
+            item,
+            where,
+            {"prompt": "text"},
+        )
+        if question is not None:
+            found.prompts.append((Prompt(question, values.get("module")), file.display, item.line_of("id")))
+
+
+def _read_safety(file: _File, data: Any, found: _Found) -> None:
+    values = file.fields(data, 1, "", _SAFETY)
+    if values is None:
+        return
+    resources = []
+    for line, item in _items(values["resources"]):
+        rv = file.fields(item, line, f"resource at line {line}", _RESOURCE)
+        if rv is not None:
+            resources.append(Resource(rv["name"].strip(), rv["contact"].strip(), rv.get("note", "").strip()))
+    if len(resources) == len(values["resources"]):
+        found.safety = Safety(
+            tuple(t.strip() for t in values["flag_terms"]),
+            tuple(resources),
+            " ".join(values.get("resources_note", "").split()),
+        )
+
+
+def _read_examples(file: _File, data: Any, found: _Found) -> None:
+    values = file.fields(data, 1, "", _EXAMPLES)
+    if values is None:
+        return
+    choices: dict[str, dict[str, int]] = {}
+    for scenario_id, counts in values.get("choices", {}).items():
+        line = values["choices"].line_of(scenario_id)
+        if not isinstance(counts, dict) or any(_integer(c) or c < 0 for c in counts.values()):
+            file.add(line, f"choices '{scenario_id}': expected option ids with whole-number counts")
+            continue
+        choices[scenario_id] = dict(counts)
+    scales: dict[str, tuple[float, ...]] = {}
+    for scale_id, numbers in values.get("scales", {}).items():
+        line = values["scales"].line_of(scale_id)
+        if not isinstance(numbers, list) or any(_number(n) for n in numbers):
+            file.add(line, f"scales '{scale_id}': expected a list of numbers")
+            continue
+        scales[scale_id] = tuple(float(n) for n in numbers)
+    found.examples = (Examples(" ".join(values["note"].split()), choices, scales), file.display, data)
+
+
+_READERS: dict[str, Callable[[_File, Any, _Found], None]] = {
+    "modules": _read_module,
+    "scenarios": _read_scenarios,
+    "scales": _read_scales,
+    "prompts": _read_prompts,
+    "safety": _read_safety,
+    "examples": _read_examples,
+}
+
+
+def _kind_of(path: Path, data: Any) -> str | None:
+    """Which kind of content a file holds: by its folder, else by its top-level keys."""
+    folder = path.parent.name
+    if folder in KINDS or folder == "examples":
+        return folder
+    if path.stem == "safety":
+        return "safety"
+    if isinstance(data, dict):
+        for key, kind in (("scenarios", "scenarios"), ("scales", "scales"), ("prompts", "prompts"),
+                          ("flag_terms", "safety"), ("choices", "examples")):
+            if key in data:
+                return kind
+        if "id" in data:
+            return "modules"
+    return None
+
+
+# --------------------------------------------------------------------------- cross-checks
+
+
+def _cross_check(found: _Found, add: Callable[[str, int, str], None]) -> None:
+    module_ids = {m.id for m, _, _ in found.modules}
+    for kind, entries in (
+        ("module", [(m.id, path, line) for m, path, line in found.modules]),
+        ("scenario", [(s.id, path, line) for s, path, line in found.scenarios]),
+        ("scale", [(s.id, path, line) for s, path, line in found.scales]),
+        ("prompt", [(p.id, path, line) for p, path, line in found.prompts]),
+    ):
+        first: dict[str, tuple[str, int]] = {}
+        for ident, path, line in entries:
+            if ident in first:
+                add(path, line, f"{kind} id '{ident}' is already used at {first[ident][0]}:{first[ident][1]}")
+            else:
+                first[ident] = (path, line)
+    orders: dict[int, str] = {}
+    for module, path, line in found.modules:
+        if module.order in orders:
+            add(path, line, f"module '{module.id}': 'order' {module.order} is also the order of '{orders[module.order]}'")
+        orders.setdefault(module.order, module.id)
+
+    def check_module(ident: str | None, path: str, line: int, what: str) -> None:
+        if ident is not None and ident not in module_ids:
+            known = ", ".join(sorted(module_ids)) or "none"
+            add(path, line, f"{what}: module '{ident}' does not exist (modules: {known})")
+
+    for scenario, path, line in found.scenarios:
+        check_module(scenario.module, path, line, f"scenario '{scenario.id}'")
+    for scale, path, line in found.scales:
+        check_module(scale.module, path, line, f"scale '{scale.id}'")
+    for prompt, path, line in found.prompts:
+        check_module(prompt.module, path, line, f"prompt '{prompt.id}'")
+    pre_post = [(s, path, line) for s, path, line in found.scales if s.pre_post]
+    if found.scales and len(pre_post) != 1:
+        path, line = (pre_post[1][1], pre_post[1][2]) if pre_post else (found.scales[0][1], 1)
+        add(path, line, f"exactly one scale must be marked 'pre_post: true', found {len(pre_post)}")
+    if found.examples:
+        examples, path, data = found.examples
+        scenarios = {s.id: s for s, _, _ in found.scenarios}
+        scales = {s.id for s, _, _ in found.scales}
+        for scenario_id, counts in examples.choices.items():
+            line = data["choices"].line_of(scenario_id)
+            if scenario_id not in scenarios:
+                add(path, line, f"choices: there is no scenario '{scenario_id}'")
+                continue
+            known = set(scenarios[scenario_id].question.option_ids) | {"pass"}
+            for option_id in counts:
+                if option_id not in known:
+                    add(path, line, f"choices '{scenario_id}': '{option_id}' is not one of its options")
+        for scale_id in examples.scales:
+            if scale_id not in scales:
+                add(path, data["scales"].line_of(scale_id), f"scales: there is no scale '{scale_id}'")
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def default_data_dir() -> Path:
+    """``$PEERKIT_DATA`` if set, else the ``data/`` folder beside the package."""
+    if os.environ.get("PEERKIT_DATA"):
+        return Path(os.environ["PEERKIT_DATA"])
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "data", here / "data"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "data"
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _read(root: Path) -> tuple[_Found, list[Problem]]:
+    found = _Found()
+    problems: list[Problem] = []
+    if not root.exists():
+        return found, [Problem(_display(root), 0, "no such file or folder")]
+    for path in _files(root):
+        file = _File(path, _display(path))
+        data = file.parse()
+        if not file.problems:
+            kind = _kind_of(path, data)
+            if kind is None:
+                file.add(1, "cannot tell what this file holds: put it in modules/, scenarios/, "
+                            "scales/, prompts/ or examples/, or name it safety.yaml")
+            else:
+                _READERS[kind](file, data, found)
+        problems.extend(file.problems)
+
+    def add(path: str, line: int, message: str) -> None:
+        problems.append(Problem(path, line, message))
+
+    if root.is_dir():
+        _cross_check(found, add)
+    return found, problems
+
+
+def validate_path(path: str | Path) -> tuple[list[Problem], Content | None]:
+    """Check a data folder or a single content file: (problems, content when there are none).
+
+    A single file is checked on its own; references to other files (a scenario's module, say)
+    are checked only when a whole folder is given.
+    """
+    root = Path(path)
+    found, problems = _read(root)
+    if problems:
+        return problems, None
+    content = Content(
+        root=root,
+        modules={m.id: m for m, _, _ in sorted(found.modules, key=lambda e: e[0].order)},
+        scenarios={s.id: s for s, _, _ in found.scenarios},
+        scales={s.id: s for s, _, _ in found.scales},
+        prompts={p.id: p for p, _, _ in found.prompts},
+        safety=found.safety or Safety(),
+        examples=found.examples[0] if found.examples else Examples(),
+    )
+    return [], content
+
+
+def load_content(path: str | Path | None = None) -> Content:
+    """Load and check a ``data/`` folder; raise :class:`ContentError` listing every problem."""
+    problems, content = validate_path(default_data_dir() if path is None else path)
+    if content is None:
+        raise ContentError(problems)
+    return content

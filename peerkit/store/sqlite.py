@@ -1,0 +1,415 @@
+"""The embedded store: one SQLite file in WAL mode.
+
+Durability: every write runs in its own ``BEGIN IMMEDIATE`` transaction and has been committed
+when the method returns; with ``synchronous=FULL`` (the default) a commit is on disk, so a
+response acknowledged to a participant survives a killed process and a power cut.
+Several processes may write at once: SQLite serialises writers and waits up to
+``busy_timeout`` for the lock instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..model import MIN_GROUP_SIZE, PASS, Question, TextQuestion, question_from_dict, question_to_dict
+from .base import (
+    STATES,
+    Conflict,
+    NotFound,
+    Participant,
+    QuestionClosed,
+    QuestionRecord,
+    ResponseRecord,
+    Room,
+    RoomCreated,
+    Store,
+    StoreError,
+    Unauthorized,
+    check_answer,
+    new_join_code,
+    new_secret,
+    normalise_code,
+    secret_hash,
+    secret_matches,
+)
+
+log = logging.getLogger(__name__)
+
+#: Each entry upgrades the schema by one version; ``PRAGMA user_version`` records how many ran.
+#: Never edit an entry that has shipped: append a new one.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE rooms (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL DEFAULT '',
+            key_hash TEXT NOT NULL,
+            min_group INTEGER NOT NULL DEFAULT 3 CHECK (min_group >= 1),
+            current_question INTEGER,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE questions (
+            id INTEGER PRIMARY KEY,
+            room_id INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            source TEXT,
+            tag TEXT NOT NULL DEFAULT '',
+            body TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'open', 'closed')),
+            revealed INTEGER NOT NULL DEFAULT 0,
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            UNIQUE (room_id, position)
+        )""",
+        """CREATE TABLE participants (
+            id INTEGER PRIMARY KEY,
+            room_id INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+            token_hash TEXT NOT NULL UNIQUE,
+            joined_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX participants_room ON participants(room_id)",
+        """CREATE TABLE responses (
+            id INTEGER PRIMARY KEY,
+            question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+            participant_id INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+            answer TEXT NOT NULL,
+            moderation TEXT CHECK (moderation IN ('pending', 'approved', 'rejected')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (question_id, participant_id)
+        )""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(StoreError):
+    code = "schema_too_new"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class SQLiteStore(Store):
+    """A :class:`Store` in one SQLite database file (``":memory:"`` for a throwaway one)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "FULL",
+        busy_timeout_ms: int = 30_000,
+    ) -> None:
+        if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA, not {synchronous!r}")
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
+        )
+        self._db.row_factory = sqlite3.Row
+        self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if self.path != ":memory:":
+            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
+        self._db.execute(f"PRAGMA synchronous = {synchronous}")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._migrate()
+
+    # -- plumbing --------------------------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed on success, rolled back on any error."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _read(self, sql: str, params: Sequence = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _migrate(self) -> None:
+        with self._write() as db:
+            current = db.execute("PRAGMA user_version").fetchone()[0]
+            if current > SCHEMA_VERSION:
+                raise SchemaTooNew(
+                    f"{self.path}: the database has schema version {current}, newer than this "
+                    f"peerkit understands ({SCHEMA_VERSION}); upgrade peerkit"
+                )
+            for version in range(current, SCHEMA_VERSION):
+                for statement in MIGRATIONS[version]:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {version + 1}")
+                log.info("%s: schema upgraded to version %d", self.path, version + 1)
+
+    @property
+    def schema_version(self) -> int:
+        return self._read("PRAGMA user_version")[0][0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- rooms -----------------------------------------------------------------------------
+    def _room_row(self, code: str) -> sqlite3.Row:
+        rows = self._read("SELECT * FROM rooms WHERE code = ?", (normalise_code(code),))
+        if not rows:
+            raise NotFound(f"there is no room with the code {code!r}; check the code and try again")
+        return rows[0]
+
+    @staticmethod
+    def _room(row: sqlite3.Row) -> Room:
+        return Room(row["code"], row["title"], row["min_group"], row["created_at"], row["current_question"])
+
+    def create_room(self, title: str = "", *, min_group: int = MIN_GROUP_SIZE) -> RoomCreated:
+        if not isinstance(title, str) or len(title) > 200:
+            raise Conflict("a room title must be text of at most 200 characters")
+        if not isinstance(min_group, int) or isinstance(min_group, bool) or not 1 <= min_group <= 1000:
+            raise Conflict("the minimum group size must be a whole number from 1 to 1000")
+        key = new_secret()
+        for _attempt in range(20):
+            code = new_join_code()
+            try:
+                with self._write() as db:
+                    db.execute(
+                        "INSERT INTO rooms (code, title, key_hash, min_group, created_at)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        (code, title.strip(), secret_hash(key), min_group, _now()),
+                    )
+            except sqlite3.IntegrityError:
+                continue
+            return RoomCreated(self.room(code), key)
+        raise Conflict("could not find a free join code; try again")
+
+    def room(self, code: str) -> Room:
+        return self._room(self._room_row(code))
+
+    def check_facilitator(self, code: str, key: str) -> bool:
+        try:
+            row = self._room_row(code)
+        except NotFound:
+            return False
+        return isinstance(key, str) and secret_matches(key, row["key_hash"])
+
+    def purge_room(self, code: str) -> None:
+        room_id = self._room_row(code)["id"]
+        with self._write() as db:
+            db.execute("DELETE FROM rooms WHERE id = ?", (room_id,))
+
+    # -- questions -------------------------------------------------------------------------
+    def _record(self, row: sqlite3.Row) -> QuestionRecord:
+        return QuestionRecord(
+            id=row["id"],
+            room_code=row["code"],
+            position=row["position"],
+            question=question_from_dict(json.loads(row["body"])),
+            state=row["state"],
+            revealed=bool(row["revealed"]),
+            version=row["version"],
+            source=row["source"],
+            tag=row["tag"],
+        )
+
+    _QUESTION_SQL = "SELECT q.*, r.code FROM questions q JOIN rooms r ON r.id = q.room_id"
+
+    def question(self, question_id: int) -> QuestionRecord:
+        rows = self._read(f"{self._QUESTION_SQL} WHERE q.id = ?", (question_id,))
+        if not rows:
+            raise NotFound(f"there is no question {question_id}")
+        return self._record(rows[0])
+
+    def questions(self, code: str) -> list[QuestionRecord]:
+        room_id = self._room_row(code)["id"]
+        rows = self._read(f"{self._QUESTION_SQL} WHERE q.room_id = ? ORDER BY q.position", (room_id,))
+        return [self._record(row) for row in rows]
+
+    def add_question(
+        self, code: str, question: Question, *, source: str | None = None, tag: str = ""
+    ) -> QuestionRecord:
+        room_id = self._room_row(code)["id"]
+        body = json.dumps(question_to_dict(question))
+        with self._write() as db:
+            position = db.execute(
+                "SELECT COALESCE(MAX(position), 0) + 1 FROM questions WHERE room_id = ?", (room_id,)
+            ).fetchone()[0]
+            cursor = db.execute(
+                "INSERT INTO questions (room_id, position, source, tag, body, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (room_id, position, source, tag, body, _now()),
+            )
+        return self.question(cursor.lastrowid)
+
+    def _update_question(
+        self, question_id: int, sql: str, params: Sequence = (), *, make_current: bool = False
+    ) -> QuestionRecord:
+        with self._write() as db:
+            changed = db.execute(
+                f"UPDATE questions SET {sql}, version = version + 1 WHERE id = ?",
+                (*params, question_id),
+            ).rowcount
+            if not changed:
+                raise NotFound(f"there is no question {question_id}")
+            if make_current:
+                db.execute(
+                    "UPDATE rooms SET current_question = ?"
+                    " WHERE id = (SELECT room_id FROM questions WHERE id = ?)",
+                    (question_id, question_id),
+                )
+        return self.question(question_id)
+
+    def set_state(self, question_id: int, state: str) -> QuestionRecord:
+        if state not in STATES or state == "draft":
+            raise Conflict(
+                f"a question can be set to 'open' or 'closed', not {state!r}; use reset to start over"
+            )
+        return self._update_question(
+            question_id, "state = ?", (state,), make_current=state == "open"
+        )
+
+    def set_revealed(self, question_id: int, revealed: bool) -> QuestionRecord:
+        return self._update_question(question_id, "revealed = ?", (1 if revealed else 0,))
+
+    def reset(self, question_id: int) -> QuestionRecord:
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE questions SET state = 'draft', revealed = 0, version = version + 1"
+                " WHERE id = ?",
+                (question_id,),
+            ).rowcount
+            if not changed:
+                raise NotFound(f"there is no question {question_id}")
+            db.execute("DELETE FROM responses WHERE question_id = ?", (question_id,))
+        return self.question(question_id)
+
+    # -- participants and responses ---------------------------------------------------------
+    def join(self, code: str) -> Participant:
+        row = self._room_row(code)
+        token = new_secret()
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO participants (room_id, token_hash, joined_at) VALUES (?, ?, ?)",
+                (row["id"], secret_hash(token), _now()),
+            )
+        return Participant(cursor.lastrowid, row["code"], token)
+
+    def participant(self, code: str, token: str) -> int:
+        if not isinstance(token, str):
+            raise Unauthorized("a participant token is required")
+        rows = self._read(
+            "SELECT p.id FROM participants p JOIN rooms r ON r.id = p.room_id"
+            " WHERE r.code = ? AND p.token_hash = ?",
+            (normalise_code(code), secret_hash(token)),
+        )
+        if not rows:
+            raise Unauthorized("this participant token is not known in this room; join again")
+        return rows[0]["id"]
+
+    def participant_count(self, code: str) -> int:
+        room_id = self._room_row(code)["id"]
+        return self._read("SELECT COUNT(*) FROM participants WHERE room_id = ?", (room_id,))[0][0]
+
+    def respond_many(
+        self, items: Sequence[tuple[int, str, object]]
+    ) -> list[ResponseRecord | StoreError]:
+        results: list[ResponseRecord | StoreError] = []
+        with self._write() as db:
+            for question_id, token, answer in items:
+                db.execute("SAVEPOINT item")
+                try:
+                    results.append(self._respond(db, question_id, token, answer))
+                except StoreError as exc:
+                    db.execute("ROLLBACK TO item")
+                    results.append(exc)
+                db.execute("RELEASE item")
+        return results
+
+    def _respond(
+        self, db: sqlite3.Connection, question_id: int, token: object, answer: object
+    ) -> ResponseRecord:
+        row = db.execute(
+            "SELECT room_id, body, state FROM questions WHERE id = ?", (question_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"there is no question {question_id}")
+        if not isinstance(token, str):
+            raise Unauthorized("a participant token is required")
+        participant = db.execute(
+            "SELECT id FROM participants WHERE token_hash = ? AND room_id = ?",
+            (secret_hash(token), row["room_id"]),
+        ).fetchone()
+        if participant is None:
+            raise Unauthorized("this participant token is not known in this room; join again")
+        if row["state"] != "open":
+            word = "has not opened yet" if row["state"] == "draft" else "is closed"
+            raise QuestionClosed(f"question {question_id} {word}; responses are not being taken")
+        question = question_from_dict(json.loads(row["body"]))
+        value = check_answer(question, answer)
+        moderation = "pending" if isinstance(question, TextQuestion) and value != PASS else None
+        now = _now()
+        stored = db.execute(
+            "INSERT INTO responses"
+            " (question_id, participant_id, answer, moderation, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (question_id, participant_id) DO UPDATE SET"
+            " answer = excluded.answer, moderation = excluded.moderation,"
+            " updated_at = excluded.updated_at"
+            " RETURNING *",
+            (question_id, participant["id"], json.dumps(value), moderation, now, now),
+        ).fetchone()
+        db.execute("UPDATE questions SET version = version + 1 WHERE id = ?", (question_id,))
+        return self._response(stored)
+
+    @staticmethod
+    def _response(row: sqlite3.Row) -> ResponseRecord:
+        return ResponseRecord(
+            id=row["id"],
+            question_id=row["question_id"],
+            participant=row["participant_id"],
+            answer=json.loads(row["answer"]),
+            moderation=row["moderation"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+    def responses(self, question_id: int) -> list[ResponseRecord]:
+        self.question(question_id)
+        rows = self._read("SELECT * FROM responses WHERE question_id = ? ORDER BY id", (question_id,))
+        return [self._response(row) for row in rows]
+
+    def moderate(self, response_id: int, approved: bool) -> ResponseRecord:
+        with self._write() as db:
+            row = db.execute("SELECT * FROM responses WHERE id = ?", (response_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"there is no response {response_id}")
+            if row["moderation"] is None:
+                raise Conflict(f"response {response_id} is not a reflection awaiting moderation")
+            stored = db.execute(
+                "UPDATE responses SET moderation = ? WHERE id = ? RETURNING *",
+                ("approved" if approved else "rejected", response_id),
+            ).fetchone()
+            db.execute(
+                "UPDATE questions SET version = version + 1 WHERE id = ?", (row["question_id"],)
+            )
+        return self._response(stored)
+
+    def version(self, question_id: int) -> int:
+        rows = self._read("SELECT version FROM questions WHERE id = ?", (question_id,))
+        if not rows:
+            raise NotFound(f"there is no question {question_id}")
+        return rows[0][0]
