@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from .model import (
+    DEFAULT_TEXT_LIMIT,
     ID_PATTERN,
     ChoiceQuestion,
     ModelError,
@@ -101,7 +102,7 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
     result.duplicates = []
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str):
+        if isinstance(key, bool) or not isinstance(key, (str, int, float)):
             key = _BadKey(repr(key))
         line = key_node.start_mark.line + 1
         if key in result.lines:
@@ -290,10 +291,13 @@ class _File:
             self.add(1, f"this is not valid YAML: {exc}")
             return None
 
-    def fields(self, data: Any, line: int, where: str, spec: dict[str, tuple[bool, str]]) -> dict | None:
+    def fields(
+        self, data: Any, line: int, where: str, spec: dict[str, tuple[bool, str]]
+    ) -> dict | None:
         """Check a mapping against ``spec`` (key -> (required, type)); None if anything is wrong."""
         prefix = f"{where}: " if where else ""
         if not isinstance(data, _Map):
+            line = getattr(data, "line", line)
             self.add(line, f"{prefix}expected a mapping of keys to values, got {_kind(data)}")
             return None
         before = len(self.problems)
@@ -302,8 +306,10 @@ class _File:
         for key in data:
             if isinstance(key, _BadKey):
                 self.add(data.line_of(key), f"{prefix}keys must be words, not {key}")
-            elif key not in spec:
-                self.add(data.line_of(key), f"{prefix}unknown key '{key}' (expected {_listing(spec)})")
+            elif not isinstance(key, str) or key not in spec:
+                self.add(
+                    data.line_of(key), f"{prefix}unknown key '{key}' (expected {_listing(spec)})"
+                )
         values = {}
         for key, (required, type_name) in spec.items():
             if key not in data or data[key] is None:
@@ -318,14 +324,29 @@ class _File:
                 values[key] = value
         return values if len(self.problems) == before else None
 
-    def model(self, build: Callable[[], Any], data: _Map, where: str, renames: dict[str, str] | None = None) -> Any:
-        """Build a model object; a :class:`ModelError` becomes a problem on the field's line."""
+    def model(
+        self,
+        factory: Callable[..., Any],
+        data: _Map,
+        where: str,
+        renames: dict[str, str] | None = None,
+        **fields: Any,
+    ) -> Any:
+        """``factory(**fields)``; a :class:`ModelError` becomes a problem on the field's line.
+
+        ``renames`` maps a model field to the YAML key it came from, where the two differ.
+        """
         try:
-            return build()
+            return factory(**fields)
         except ModelError as exc:
             key = (renames or {}).get(exc.field, exc.field)
             self.add(data.line_of(key), f"{where}: {exc.message}")
             return None
+
+
+def _flow(text: str) -> str:
+    """Folded YAML text as one paragraph: runs of whitespace become single spaces."""
+    return " ".join(text.split())
 
 
 def _kind(value: Any) -> str:
@@ -454,14 +475,18 @@ _PROMPT = {
     "text": (True, "text"),
     "max_length": (False, "integer"),
 }
-_SAFETY = {"flag_terms": (True, "texts"), "resources": (True, "list"), "resources_note": (False, "text")}
+_SAFETY = {
+    "flag_terms": (True, "texts"),
+    "resources": (True, "list"),
+    "resources_note": (False, "text"),
+}
 _RESOURCE = {"name": (True, "text"), "contact": (True, "text"), "note": (False, "text")}
 _EXAMPLES = {"note": (True, "text"), "choices": (False, "mapping"), "scales": (False, "mapping")}
 
 
 def _items(seq: _Seq) -> Iterable[tuple[int, Any]]:
     """(line, item) for each item of a YAML list."""
-    return zip(seq.lines, seq)
+    return zip(seq.lines, seq, strict=True)
 
 
 # --------------------------------------------------------------------------- one file per kind
@@ -485,10 +510,16 @@ def _read_module(file: _File, data: Any, found: _Found) -> None:
         return
     ok = True
     if values["kind"] not in MODULE_KINDS:
-        file.add(data.line_of("kind"), f"'kind' must be one of {', '.join(MODULE_KINDS)}, got {values['kind']!r}")
+        file.add(
+            data.line_of("kind"),
+            f"'kind' must be one of {', '.join(MODULE_KINDS)}, got {values['kind']!r}",
+        )
         ok = False
     if not 2 <= len(values["objectives"]) <= 6:
-        file.add(data.line_of("objectives"), f"'objectives' needs 2 to 6 items, got {len(values['objectives'])}")
+        file.add(
+            data.line_of("objectives"),
+            f"'objectives' needs 2 to 6 items, got {len(values['objectives'])}",
+        )
         ok = False
     timing = []
     for line, segment in _items(values["timing"]):
@@ -497,7 +528,9 @@ def _read_module(file: _File, data: Any, found: _Found) -> None:
             ok = False
             continue
         if not 1 <= seg["minutes"] <= 240:
-            file.add(segment.line_of("minutes"), f"timing '{seg['segment']}': 'minutes' must be 1 to 240")
+            file.add(
+                segment.line_of("minutes"), f"timing '{seg['segment']}': 'minutes' must be 1 to 240"
+            )
             ok = False
         timing.append((seg["segment"].strip(), seg["minutes"]))
     if ok:
@@ -522,47 +555,55 @@ def _read_scenarios(file: _File, data: Any, found: _Found) -> None:
         name = item.get("id") if isinstance(item, _Map) else None
         where = f"scenario '{name}'" if isinstance(name, str) else f"scenario at line {line}"
         values = file.fields(item, line, where, _SCENARIO)
-        if values is None:
-            continue
-        options = []
-        broken = False
-        for opt_line, opt in _items(values["options"]):
-            opt_name = opt.get("id") if isinstance(opt, _Map) else None
-            opt_where = f"{where}, option '{opt_name}'" if isinstance(opt_name, str) else f"{where}, option at line {opt_line}"
-            ov = file.fields(opt, opt_line, opt_where, _OPTION)
-            if ov is None:
-                broken = True
-                continue
-            option = file.model(
-                lambda ov=ov: Option(
-                    id=ov["id"],
-                    text=ov["text"],
-                    stance=ov.get("stance"),
-                    position=ov.get("position"),
-                    debrief=ov.get("debrief", ""),
-                ),
-                opt,
-                opt_where,
-            )
-            broken = broken or option is None
-            options.append(option)
-        if broken:
+        raw_options = item.get("options") if isinstance(item, _Map) else None
+        options = _read_options(file, raw_options, where) if isinstance(raw_options, _Seq) else None
+        if values is None or options is None:
             continue
         question = file.model(
-            lambda: ChoiceQuestion(
-                id=values["id"],
-                prompt=values["question"],
-                options=tuple(options),
-                title=values["title"].strip(),
-                vignette=" ".join(values["vignette"].split()),
-                debrief=" ".join(values.get("debrief", "").split()),
-            ),
+            ChoiceQuestion,
             item,
             where,
             {"prompt": "question"},
+            id=values["id"],
+            prompt=values["question"],
+            options=tuple(options),
+            title=values["title"].strip(),
+            vignette=_flow(values["vignette"]),
+            debrief=_flow(values.get("debrief", "")),
         )
         if question is not None:
-            found.scenarios.append((Scenario(top["module"], question), file.display, item.line_of("id")))
+            found.scenarios.append(
+                (Scenario(top["module"], question), file.display, item.line_of("id"))
+            )
+
+
+def _read_options(file: _File, raw: _Seq, where: str) -> list[Option] | None:
+    """The options of one scenario, or None when any of them is wrong."""
+    options: list[Option] = []
+    broken = False
+    for line, opt in _items(raw):
+        name = opt.get("id") if isinstance(opt, _Map) else None
+        opt_where = (
+            f"{where}, option '{name}'"
+            if isinstance(name, str)
+            else f"{where}, option at line {line}"
+        )
+        values = file.fields(opt, line, opt_where, _OPTION)
+        option = values and file.model(
+            Option,
+            opt,
+            opt_where,
+            id=values["id"],
+            text=_flow(values["text"]),
+            stance=values.get("stance"),
+            position=values.get("position"),
+            debrief=_flow(values.get("debrief", "")),
+        )
+        if option:
+            options.append(option)
+        else:
+            broken = True
+    return None if broken else options
 
 
 def _read_scales(file: _File, data: Any, found: _Found) -> None:
@@ -578,30 +619,34 @@ def _read_scales(file: _File, data: Any, found: _Found) -> None:
         anchors = values["anchors"]
         bad = [key for key in anchors if _number(key) is not None or _text(anchors[key])]
         for key in bad:
-            file.add(anchors.line_of(key), f"{where}: anchor {key!r} needs a number and a descriptor")
+            file.add(
+                anchors.line_of(key), f"{where}: anchor {key!r} needs a number and a descriptor"
+            )
         if bad:
             continue
         for end in ("min", "max"):
             if values[end] not in anchors:
-                file.add(item.line_of("anchors"), f"{where}: 'anchors' must describe the {end} point {values[end]:g}")
+                file.add(
+                    item.line_of("anchors"),
+                    f"{where}: 'anchors' must describe the {end} point {values[end]:g}",
+                )
                 bad.append(end)
         if bad:
             continue
         question = file.model(
-            lambda: ScaleQuestion(
-                id=values["id"],
-                prompt=values["prompt"],
-                low_label=values["low_label"],
-                high_label=values["high_label"],
-                min=values["min"],
-                max=values["max"],
-                step=values.get("step", 1),
-                anchors=tuple((key, " ".join(label.split())) for key, label in anchors.items()),
-                title=values["title"].strip(),
-                note=" ".join(values.get("note", "").split()),
-            ),
+            ScaleQuestion,
             item,
             where,
+            id=values["id"],
+            prompt=_flow(values["prompt"]),
+            low_label=values["low_label"],
+            high_label=values["high_label"],
+            min=values["min"],
+            max=values["max"],
+            step=values.get("step", 1),
+            anchors=tuple((key, _flow(label)) for key, label in anchors.items()),
+            title=values["title"].strip(),
+            note=_flow(values.get("note", "")),
         )
         if question is not None:
             scale = Scale(question, values.get("module"), values.get("pre_post", False))
@@ -619,17 +664,18 @@ def _read_prompts(file: _File, data: Any, found: _Found) -> None:
         if values is None:
             continue
         question = file.model(
-            lambda: TextQuestion(
-                id=values["id"],
-                prompt=" ".join(values["text"].split()),
-                max_length=values.get("max_length", 500),
-            ),
+            TextQuestion,
             item,
             where,
             {"prompt": "text"},
+            id=values["id"],
+            prompt=_flow(values["text"]),
+            max_length=values.get("max_length", DEFAULT_TEXT_LIMIT),
         )
         if question is not None:
-            found.prompts.append((Prompt(question, values.get("module")), file.display, item.line_of("id")))
+            found.prompts.append(
+                (Prompt(question, values.get("module")), file.display, item.line_of("id"))
+            )
 
 
 def _read_safety(file: _File, data: Any, found: _Found) -> None:
@@ -640,12 +686,14 @@ def _read_safety(file: _File, data: Any, found: _Found) -> None:
     for line, item in _items(values["resources"]):
         rv = file.fields(item, line, f"resource at line {line}", _RESOURCE)
         if rv is not None:
-            resources.append(Resource(rv["name"].strip(), rv["contact"].strip(), rv.get("note", "").strip()))
+            resources.append(
+                Resource(rv["name"].strip(), rv["contact"].strip(), rv.get("note", "").strip())
+            )
     if len(resources) == len(values["resources"]):
         found.safety = Safety(
             tuple(t.strip() for t in values["flag_terms"]),
             tuple(resources),
-            " ".join(values.get("resources_note", "").split()),
+            _flow(values.get("resources_note", "")),
         )
 
 
@@ -667,7 +715,11 @@ def _read_examples(file: _File, data: Any, found: _Found) -> None:
             file.add(line, f"scales '{scale_id}': expected a list of numbers")
             continue
         scales[scale_id] = tuple(float(n) for n in numbers)
-    found.examples = (Examples(" ".join(values["note"].split()), choices, scales), file.display, data)
+    found.examples = (
+        Examples(_flow(values["note"]), choices, scales),
+        file.display,
+        data,
+    )
 
 
 _READERS: dict[str, Callable[[_File, Any, _Found], None]] = {
@@ -688,8 +740,13 @@ def _kind_of(path: Path, data: Any) -> str | None:
     if path.stem == "safety":
         return "safety"
     if isinstance(data, dict):
-        for key, kind in (("scenarios", "scenarios"), ("scales", "scales"), ("prompts", "prompts"),
-                          ("flag_terms", "safety"), ("choices", "examples")):
+        for key, kind in (
+            ("scenarios", "scenarios"),
+            ("scales", "scales"),
+            ("prompts", "prompts"),
+            ("flag_terms", "safety"),
+            ("choices", "examples"),
+        ):
             if key in data:
                 return kind
         if "id" in data:
@@ -700,8 +757,8 @@ def _kind_of(path: Path, data: Any) -> str | None:
 # --------------------------------------------------------------------------- cross-checks
 
 
-def _cross_check(found: _Found, add: Callable[[str, int, str], None]) -> None:
-    module_ids = {m.id for m, _, _ in found.modules}
+def _cross_check(found: _Found, add: Callable[[str, int, str], None], *, folder: bool) -> None:
+    """Checks across records: unique ids always; references between files only for a folder."""
     for kind, entries in (
         ("module", [(m.id, path, line) for m, path, line in found.modules]),
         ("scenario", [(s.id, path, line) for s, path, line in found.scenarios]),
@@ -711,13 +768,25 @@ def _cross_check(found: _Found, add: Callable[[str, int, str], None]) -> None:
         first: dict[str, tuple[str, int]] = {}
         for ident, path, line in entries:
             if ident in first:
-                add(path, line, f"{kind} id '{ident}' is already used at {first[ident][0]}:{first[ident][1]}")
+                add(
+                    path,
+                    line,
+                    f"{kind} id '{ident}' is already used at {first[ident][0]}:{first[ident][1]}",
+                )
             else:
                 first[ident] = (path, line)
+    if not folder:
+        return
+    module_ids = {m.id for m, _, _ in found.modules}
     orders: dict[int, str] = {}
     for module, path, line in found.modules:
         if module.order in orders:
-            add(path, line, f"module '{module.id}': 'order' {module.order} is also the order of '{orders[module.order]}'")
+            add(
+                path,
+                line,
+                f"module '{module.id}': 'order' {module.order} is already taken by "
+                f"'{orders[module.order]}'",
+            )
         orders.setdefault(module.order, module.id)
 
     def check_module(ident: str | None, path: str, line: int, what: str) -> None:
@@ -747,10 +816,18 @@ def _cross_check(found: _Found, add: Callable[[str, int, str], None]) -> None:
             known = set(scenarios[scenario_id].question.option_ids) | {"pass"}
             for option_id in counts:
                 if option_id not in known:
-                    add(path, line, f"choices '{scenario_id}': '{option_id}' is not one of its options")
+                    add(
+                        path,
+                        line,
+                        f"choices '{scenario_id}': '{option_id}' is not one of its options",
+                    )
         for scale_id in examples.scales:
             if scale_id not in scales:
-                add(path, data["scales"].line_of(scale_id), f"scales: there is no scale '{scale_id}'")
+                add(
+                    path,
+                    data["scales"].line_of(scale_id),
+                    f"scales: there is no scale '{scale_id}'",
+                )
 
 
 # --------------------------------------------------------------------------- entry points
@@ -791,8 +868,11 @@ def _read(root: Path) -> tuple[_Found, list[Problem]]:
         if not file.problems:
             kind = _kind_of(path, data)
             if kind is None:
-                file.add(1, "cannot tell what this file holds: put it in modules/, scenarios/, "
-                            "scales/, prompts/ or examples/, or name it safety.yaml")
+                file.add(
+                    1,
+                    "cannot tell what this file holds: put it in modules/, scenarios/, "
+                    "scales/, prompts/ or examples/, or name it safety.yaml",
+                )
             else:
                 _READERS[kind](file, data, found)
         problems.extend(file.problems)
@@ -800,8 +880,7 @@ def _read(root: Path) -> tuple[_Found, list[Problem]]:
     def add(path: str, line: int, message: str) -> None:
         problems.append(Problem(path, line, message))
 
-    if root.is_dir():
-        _cross_check(found, add)
+    _cross_check(found, add, folder=root.is_dir())
     return found, problems
 
 

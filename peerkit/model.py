@@ -12,7 +12,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 __all__ = [
     "MIN_GROUP_SIZE",
@@ -40,7 +40,7 @@ __all__ = [
 MIN_GROUP_SIZE = 3
 
 #: The answer that means "pass / prefer not to say". Every question accepts it.
-PASS = "pass"
+PASS = "pass"  # noqa: S105 - an answer, not a password
 
 #: Where an option sits, in words. ``position`` gives the number on the spectrum.
 STANCES = ("controlling", "rescuing", "takes-over", "withdrawing", "autonomy-supporting")
@@ -204,10 +204,14 @@ class ScaleQuestion:
         if self.min >= self.max:
             raise ModelError(f"'min' ({self.min}) must be below 'max' ({self.max})", "max")
         if self.step <= 0 or self.step > self.max - self.min:
-            raise ModelError(f"'step' must be above 0 and at most max - min, got {self.step}", "step")
+            raise ModelError(
+                f"'step' must be above 0 and at most max - min, got {self.step}", "step"
+            )
         if not self._on_step(self.max):
             raise ModelError(f"'step' {self.step} does not divide {self.min}..{self.max}", "step")
-        anchors = tuple(sorted((float(value), _check_text(label, "anchors")) for value, label in self.anchors))
+        anchors = tuple(
+            sorted((float(value), _check_text(label, "anchors")) for value, label in self.anchors)
+        )
         for value, _label in anchors:
             if not self.min <= value <= self.max or not self._on_step(value):
                 raise ModelError(f"anchor {value:g} is not a point of the scale", "anchors")
@@ -285,16 +289,19 @@ class TextQuestion:
             )
         text = answer.strip()
         if not text:
-            raise ResponseError(f"the answer to {self.id!r} is empty; write something or pass", "answer")
+            raise ResponseError(
+                f"the answer to {self.id!r} is empty; write something or pass", "answer"
+            )
         if len(text) > self.max_length:
             raise ResponseError(
-                f"the answer to {self.id!r} is {len(text)} characters; the limit is {self.max_length}",
+                f"the answer to {self.id!r} is {len(text)} characters; "
+                f"the limit is {self.max_length}",
                 "answer",
             )
         return text
 
 
-Question = Union[ChoiceQuestion, ScaleQuestion, TextQuestion]
+Question = ChoiceQuestion | ScaleQuestion | TextQuestion
 
 
 def _tidy(value: float) -> float:
@@ -498,7 +505,7 @@ class TextTally:
         }
 
 
-Tally = Union[ChoiceTally, ScaleTally, TextTally]
+Tally = ChoiceTally | ScaleTally | TextTally
 
 
 def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
@@ -588,7 +595,9 @@ def compare_pre_post(
         if key in post and pre[key] != PASS and post[key] != PASS
     )
     return PrePostComparison(
-        tally(question, pre.values()), tally(question, post.values()), paired  # type: ignore[arg-type]
+        tally(question, pre.values()),
+        tally(question, post.values()),
+        paired,  # type: ignore[arg-type]
     )
 
 

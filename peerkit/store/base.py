@@ -324,7 +324,14 @@ def export_totals(items: Iterable[tuple[QuestionRecord, Tally]]) -> list[dict]:
         if isinstance(result, ChoiceTally):
             pct = result.percentages()
             for option_id, count in result.counts:
-                rows.append({**base, "answer": option_id, "count": count, "percent": round(pct[option_id], 1)})
+                rows.append(
+                    {
+                        **base,
+                        "answer": option_id,
+                        "count": count,
+                        "percent": round(pct[option_id], 1),
+                    }
+                )
         elif isinstance(result, ScaleTally):
             for value, count in result.histogram:
                 share = 100.0 * count / result.n if result.n else 0.0

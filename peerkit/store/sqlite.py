@@ -15,10 +15,17 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from ..model import MIN_GROUP_SIZE, PASS, Question, TextQuestion, question_from_dict, question_to_dict
+from ..model import (
+    MIN_GROUP_SIZE,
+    PASS,
+    Question,
+    TextQuestion,
+    question_from_dict,
+    question_to_dict,
+)
 from .base import (
     STATES,
     Conflict,
@@ -95,7 +102,7 @@ class SchemaTooNew(StoreError):
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class SQLiteStore(Store):
@@ -175,12 +182,18 @@ class SQLiteStore(Store):
 
     @staticmethod
     def _room(row: sqlite3.Row) -> Room:
-        return Room(row["code"], row["title"], row["min_group"], row["created_at"], row["current_question"])
+        return Room(
+            row["code"], row["title"], row["min_group"], row["created_at"], row["current_question"]
+        )
 
     def create_room(self, title: str = "", *, min_group: int = MIN_GROUP_SIZE) -> RoomCreated:
         if not isinstance(title, str) or len(title) > 200:
             raise Conflict("a room title must be text of at most 200 characters")
-        if not isinstance(min_group, int) or isinstance(min_group, bool) or not 1 <= min_group <= 1000:
+        if (
+            not isinstance(min_group, int)
+            or isinstance(min_group, bool)
+            or not 1 <= min_group <= 1000
+        ):
             raise Conflict("the minimum group size must be a whole number from 1 to 1000")
         key = new_secret()
         for _attempt in range(20):
@@ -236,7 +249,9 @@ class SQLiteStore(Store):
 
     def questions(self, code: str) -> list[QuestionRecord]:
         room_id = self._room_row(code)["id"]
-        rows = self._read(f"{self._QUESTION_SQL} WHERE q.room_id = ? ORDER BY q.position", (room_id,))
+        rows = self._read(
+            f"{self._QUESTION_SQL} WHERE q.room_id = ? ORDER BY q.position", (room_id,)
+        )
         return [self._record(row) for row in rows]
 
     def add_question(
@@ -260,7 +275,8 @@ class SQLiteStore(Store):
     ) -> QuestionRecord:
         with self._write() as db:
             changed = db.execute(
-                f"UPDATE questions SET {sql}, version = version + 1 WHERE id = ?",
+                # ``sql`` is one of this class's own fixed fragments; values go in as parameters.
+                f"UPDATE questions SET {sql}, version = version + 1 WHERE id = ?",  # noqa: S608
                 (*params, question_id),
             ).rowcount
             if not changed:
@@ -276,7 +292,8 @@ class SQLiteStore(Store):
     def set_state(self, question_id: int, state: str) -> QuestionRecord:
         if state not in STATES or state == "draft":
             raise Conflict(
-                f"a question can be set to 'open' or 'closed', not {state!r}; use reset to start over"
+                f"a question can be set to 'open' or 'closed', not {state!r}; "
+                "use reset to start over"
             )
         return self._update_question(
             question_id, "state = ?", (state,), make_current=state == "open"
@@ -389,7 +406,9 @@ class SQLiteStore(Store):
 
     def responses(self, question_id: int) -> list[ResponseRecord]:
         self.question(question_id)
-        rows = self._read("SELECT * FROM responses WHERE question_id = ? ORDER BY id", (question_id,))
+        rows = self._read(
+            "SELECT * FROM responses WHERE question_id = ? ORDER BY id", (question_id,)
+        )
         return [self._response(row) for row in rows]
 
     def moderate(self, response_id: int, approved: bool) -> ResponseRecord:
