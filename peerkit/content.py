@@ -180,6 +180,10 @@ class Resource:
     note: str = ""
 
 
+def _straight(text: str) -> str:
+    return text.replace("\u2019", "'").replace("\u2018", "'")
+
+
 @dataclass(frozen=True)
 class Safety:
     flag_terms: tuple[str, ...] = ()
@@ -187,11 +191,16 @@ class Safety:
     resources_note: str = ""
 
     def flags(self, text: str) -> list[str]:
-        """The flag terms that occur in ``text`` as whole words or phrases (case ignored)."""
+        """The flag terms that occur in ``text`` as whole words or phrases.
+
+        Case is ignored, and so is the difference between straight and curly apostrophes
+        (phone keyboards type ’).
+        """
         found = []
-        folded = " ".join(text.casefold().split())
+        folded = " ".join(_straight(text).casefold().split())
         for term in self.flag_terms:
-            pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, term.casefold().split())) + r"(?!\w)"
+            words = _straight(term).casefold().split()
+            pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)"
             if re.search(pattern, folded):
                 found.append(term)
         return found

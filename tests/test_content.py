@@ -183,6 +183,8 @@ def test_safety_flags_whole_words_and_phrases() -> None:
     assert safety.flags("thinking about suicide.") == ["suicide"]
     assert safety.flags("I enjoyed the role play today") == []
     assert safety.flags("I want to skill myself up on listening") == []
+    curly = Safety(flag_terms=("can't go on",))
+    assert curly.flags("I can\u2019t go on like this") == ["can't go on"]
 
 
 def test_shipped_flag_terms_catch_crisis_wording() -> None:
