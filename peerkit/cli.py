@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
+from .content import ContentError
+from .store import StoreError
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -25,6 +29,45 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+    import os
+
+    from .service import run_service
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        asyncio.run(
+            run_service(
+                host=args.host,
+                port=args.port,
+                db=args.db,
+                data=args.data,
+                create_key=os.environ.get("PEERKIT_CREATE_KEY") or None,
+                public_url=args.public_url,
+            )
+        )
+    except (ContentError, StoreError, OSError) as exc:
+        print(f"peerkit serve: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _lab(args: argparse.Namespace) -> int:
+    from .lab import run_lab
+
+    return run_lab(
+        host=args.host,
+        port=args.port,
+        notebooks=Path(args.notebooks).resolve(),
+        new_room=args.new_room,
+        title=args.title,
+        jupyter_args=args.jupyter_args,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="peerkit", description="Live, interactive peer-support workshops in Jupyter."
@@ -39,11 +82,60 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("path", nargs="?", help="a data folder or a single YAML file")
     validate.set_defaults(run=_validate)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the live poll service",
+        description="Run the poll service: the JSON API and the participant page. Room creation "
+        "needs the key in $PEERKIT_CREATE_KEY when it is set, and otherwise a request from this "
+        "machine.",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)"
+    )
+    serve.add_argument("--db", default=str(Path("peerkit.db")), help="SQLite database file")
+    serve.add_argument("--data", default=None, help="workshop content folder (default: data/)")
+    serve.add_argument(
+        "--public-url", default="", help="the address participants use, for join links"
+    )
+    serve.set_defaults(run=_serve)
+
+    lab = commands.add_parser(
+        "lab",
+        help="start the poll service and JupyterLab on the workshop notebooks",
+        description="Start a facilitator's workshop: the poll service (SQLite, kept between "
+        "sessions) and JupyterLab on workshops/. Prints the participant join link and QR code.",
+    )
+    lab.add_argument(
+        "--host",
+        default="0.0.0.0",  # noqa: S104 - phones on the LAN must reach it
+        help="service address (default: all, so phones on the LAN can join)",
+    )
+    lab.add_argument("--port", type=int, default=8765, help="service port (default 8765)")
+    lab.add_argument("--notebooks", default=str(_workshops_dir()), help="notebook folder")
+    lab.add_argument(
+        "--new-room", action="store_true", help="start a fresh room instead of resuming"
+    )
+    lab.add_argument("--title", default="Peer support workshop", help="title of a new room")
+    lab.add_argument(
+        "jupyter_args", nargs=argparse.REMAINDER, help="arguments after -- go to JupyterLab"
+    )
+    lab.set_defaults(run=_lab)
     return parser
+
+
+def _workshops_dir() -> Path:
+    here = Path(__file__).resolve().parent.parent / "workshops"
+    return here if here.is_dir() else Path("workshops")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "jupyter_args", None) and args.jupyter_args[0] == "--":
+        args.jupyter_args = args.jupyter_args[1:]
     return args.run(args)
 
 

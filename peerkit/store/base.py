@@ -250,6 +250,10 @@ class Store(abc.ABC):
     def responses(self, question_id: int) -> list[ResponseRecord]: ...
 
     @abc.abstractmethod
+    def response(self, response_id: int) -> ResponseRecord:
+        """One response by its id, or :class:`NotFound`."""
+
+    @abc.abstractmethod
     def moderate(self, response_id: int, approved: bool) -> ResponseRecord:
         """Approve or reject a text reflection."""
 

@@ -411,6 +411,12 @@ class SQLiteStore(Store):
         )
         return [self._response(row) for row in rows]
 
+    def response(self, response_id: int) -> ResponseRecord:
+        rows = self._read("SELECT * FROM responses WHERE id = ?", (response_id,))
+        if not rows:
+            raise NotFound(f"there is no response {response_id}")
+        return self._response(rows[0])
+
     def moderate(self, response_id: int, approved: bool) -> ResponseRecord:
         with self._write() as db:
             row = db.execute("SELECT * FROM responses WHERE id = ?", (response_id,)).fetchone()

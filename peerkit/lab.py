@@ -1,0 +1,178 @@
+"""``peerkit lab``: the poll service plus JupyterLab on the workshop notebooks, started together.
+
+The service runs as its own process (participants reach it, never a Jupyter kernel); JupyterLab
+gets the service URL, the room and the facilitator key through its environment, which its
+kernels inherit. Ctrl-C stops JupyterLab first and then the service, which finishes the
+responses it is writing before it exits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+SERVICE_LINE = re.compile(r"listening on (http://\S+)")
+
+
+def data_home() -> Path:
+    """Where the facilitator's database and room live between sessions."""
+    if os.environ.get("PEERKIT_HOME"):
+        return Path(os.environ["PEERKIT_HOME"])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "peerkit"
+
+
+def lan_address() -> str | None:
+    """This machine's address on the local network, if it has one (for phones to reach)."""
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+    except OSError:
+        return None
+    for *_, sockaddr in infos:
+        address = sockaddr[0]
+        if not address.startswith("127."):
+            return address
+    return None
+
+
+def start_service(
+    db: Path, host: str, port: int, env: dict[str, str], timeout: float = 30
+) -> tuple[subprocess.Popen, str]:
+    """Start ``peerkit serve`` in its own process group and wait until it listens."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "peerkit",
+            "serve",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        match = SERVICE_LINE.search(line)
+        if match:
+            return proc, match.group(1)
+    proc.kill()
+    raise RuntimeError("the poll service did not start; run `peerkit serve` to see why")
+
+
+def _request(url: str, body: dict | None = None, key: str | None = None) -> dict:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method="POST" if data else "GET")  # noqa: S310
+    request.add_header("Content-Type", "application/json")
+    if key:
+        request.add_header("Authorization", f"Bearer {key}")
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return json.loads(response.read())
+
+
+def room_for_lab(
+    service_url: str, state_file: Path, create_key: str, new_room: bool, title: str
+) -> dict:
+    """Resume the room kept in ``state_file`` if it still exists, else create one."""
+    if state_file.exists() and not new_room:
+        saved = json.loads(state_file.read_text())
+        try:
+            _request(f"{service_url}/api/v1/rooms/{saved['code']}", key=saved["facilitator_key"])
+            return saved
+        except urllib.error.HTTPError:
+            pass
+    created = _request(f"{service_url}/api/v1/rooms", {"title": title}, key=create_key)
+    saved = {"code": created["code"], "facilitator_key": created["facilitator_key"], "title": title}
+    state_file.touch(mode=0o600)
+    state_file.write_text(json.dumps(saved))
+    return saved
+
+
+def _stop(proc: subprocess.Popen, name: str, grace: float = 15) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        print(f"{name} did not stop in {grace:.0f} s; killing it", file=sys.stderr)
+        proc.kill()
+        proc.wait()
+
+
+def run_lab(
+    *,
+    host: str,
+    port: int,
+    notebooks: Path,
+    new_room: bool,
+    title: str,
+    jupyter_args: list[str],
+) -> int:
+    import segno
+
+    home = data_home()
+    home.mkdir(parents=True, exist_ok=True)
+    db = home / "peerkit.db"
+    create_key = os.environ.get("PEERKIT_CREATE_KEY") or secrets.token_urlsafe(24)
+    env = {**os.environ, "PEERKIT_CREATE_KEY": create_key}
+    service, local_url = start_service(db, host, port, env)
+    try:
+        room = room_for_lab(local_url, home / "lab-room.json", create_key, new_room, title)
+        service_port = local_url.rsplit(":", 1)[1]
+        lan = lan_address() if host in ("0.0.0.0", "") else None  # noqa: S104
+        public = f"http://{lan}:{service_port}" if lan else local_url
+        join_url = f"{public}/join/{room['code']}"
+        env.update(
+            PEERKIT_SERVICE_URL=local_url,
+            PEERKIT_PUBLIC_URL=public,
+            PEERKIT_ROOM=room["code"],
+            PEERKIT_FACILITATOR_KEY=room["facilitator_key"],
+        )
+        print(f"\nRoom {room['code']} is ready. Participants join at:\n\n    {join_url}\n")
+        segno.make(join_url, error="m").terminal(compact=True)
+        print(
+            f"\nResponses are kept in {db}\n"
+            f"Starting JupyterLab on {notebooks} ... (Ctrl-C stops both)\n"
+        )
+        command = [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            f"--notebook-dir={notebooks}",
+            *jupyter_args,
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in command:
+            command.append("--allow-root")
+        lab = subprocess.Popen(command, env=env, start_new_session=True)
+        try:
+            return lab.wait()
+        except KeyboardInterrupt:
+            print("\nStopping JupyterLab and the poll service ...")
+            return 0
+        finally:
+            _stop(lab, "JupyterLab")
+    finally:
+        _stop(service, "the poll service")
+        print("Stopped. Every acknowledged response is in", db)

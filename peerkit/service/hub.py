@@ -1,0 +1,111 @@
+"""The service's asynchronous plumbing: one thread for the store, group commit, wake-ups.
+
+The store is blocking I/O, so every call runs on one dedicated thread and the event loop never
+waits on a disk. Responses that arrive together are committed together (group commit): while
+one batch is being written, the next one gathers, so a busy room costs one ``fsync`` per batch
+rather than one per response, and every participant is answered only after their batch is on
+disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from ..store import ResponseRecord, Store, StoreError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: The most responses committed in one transaction.
+MAX_BATCH = 512
+
+
+class Hub:
+    """Runs store calls off the event loop, batches responses and wakes long-polls."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="peerkit-store")
+        self._pending: list[tuple[int, str, object, asyncio.Future]] = []
+        self._writer: asyncio.Task | None = None
+        self._changed: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
+
+    async def run(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call ``func`` on the store thread and await its result."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(func, *args, **kwargs))
+
+    # -- responses, committed in groups --------------------------------------------------------
+    async def respond(self, question_id: int, token: str, answer: object) -> ResponseRecord:
+        """Record one answer; returns once it is committed, or raises the refusing error."""
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._pending.append((question_id, token, answer, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_batches())
+        return await future
+
+    async def _write_batches(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            try:
+                results = await self.run(
+                    self.store.respond_many,
+                    [(qid, token, answer) for qid, token, answer, _ in batch],
+                )
+            except Exception as exc:  # the whole batch failed: nothing in it was stored
+                log.exception("writing %d responses failed", len(batch))
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            touched: set[int] = set()
+            for (qid, _, _, future), result in zip(batch, results, strict=True):
+                if isinstance(result, StoreError):
+                    future.set_exception(result) if not future.done() else None
+                else:
+                    touched.add(qid)
+                    if not future.done():
+                        future.set_result(result)
+            if touched:
+                codes = await self.run(self._rooms_of, touched)
+                for code in codes:
+                    self.notify(code)
+
+    def _rooms_of(self, question_ids: set[int]) -> set[str]:
+        return {self.store.question(qid).room_code for qid in question_ids}
+
+    # -- wake-ups ----------------------------------------------------------------------------
+    def notify(self, room_code: str) -> None:
+        """Something in the room changed: wake everyone waiting on it."""
+        event = self._changed.pop(room_code, None)
+        if event is not None:
+            event.set()
+
+    def changed(self, room_code: str) -> asyncio.Event:
+        """The event set at the room's next change. Take it *before* reading the room's state,
+        then :meth:`wait` on it, so a change in between is never missed."""
+        return self._changed[room_code]
+
+    async def wait(self, event: asyncio.Event, deadline: float) -> bool:
+        """Wait for ``event`` until the loop time ``deadline``; True if it was set."""
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            return event.is_set()
+        try:
+            await asyncio.wait_for(event.wait(), remaining)
+        except TimeoutError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+        await self.run(self.store.close)
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,54 @@
+"""Running the service as a process: listen, announce, shut down cleanly on a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+from pathlib import Path
+
+import tornado.httpserver
+import tornado.netutil
+
+from ..content import load_content
+from ..store import open_store
+from .app import make_app
+
+log = logging.getLogger(__name__)
+
+#: Tornado refuses bodies over this size before a handler sees them; handlers allow far less.
+SERVER_MAX_BODY = 64 * 1024
+
+
+async def run_service(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    db: str | Path,
+    data: str | Path | None = None,
+    create_key: str | None = None,
+    public_url: str = "",
+) -> None:
+    """Serve until SIGINT or SIGTERM; then stop accepting, finish pending writes and close."""
+    store = open_store(db)
+    content = load_content(data)
+    app = make_app(store, content=content, create_key=create_key, public_url=public_url)
+    server = tornado.httpserver.HTTPServer(app, max_body_size=SERVER_MAX_BODY, xheaders=False)
+    sockets = tornado.netutil.bind_sockets(
+        port, host, family=socket.AF_INET if ":" not in host else socket.AF_UNSPEC
+    )
+    server.add_sockets(sockets)
+    bound = sockets[0].getsockname()[1]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
+    # Tests and `peerkit lab` read this line to learn the port.
+    print(f"peerkit service listening on http://{shown_host}:{bound} (database {db})", flush=True)
+    await stop.wait()
+    log.info("stopping: no new connections; finishing responses in flight")
+    server.stop()
+    await app.peerkit.hub.close()  # type: ignore[attr-defined]
+    print("peerkit service stopped", flush=True)
