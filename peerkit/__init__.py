@@ -13,6 +13,12 @@ __version__ = "0.1.0"
 
 # Public names that live in submodules; loaded on first use.
 _LAZY = {
+    "connect": "peerkit.client",
+    "ScenarioVote": "peerkit.widgets",
+    "AutonomySlider": "peerkit.widgets",
+    "ReflectionBox": "peerkit.widgets",
+    "LivePollChart": "peerkit.widgets",
+    "FacilitatorConsole": "peerkit.widgets",
     "load_content": "peerkit.content",
     "ContentError": "peerkit.content",
     "open_store": "peerkit.store",

@@ -213,6 +213,7 @@ class Examples:
     note: str = ""
     choices: dict[str, dict[str, int]] = field(default_factory=dict)
     scales: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    reflections: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -490,7 +491,12 @@ _SAFETY = {
     "resources_note": (False, "text"),
 }
 _RESOURCE = {"name": (True, "text"), "contact": (True, "text"), "note": (False, "text")}
-_EXAMPLES = {"note": (True, "text"), "choices": (False, "mapping"), "scales": (False, "mapping")}
+_EXAMPLES = {
+    "note": (True, "text"),
+    "choices": (False, "mapping"),
+    "scales": (False, "mapping"),
+    "reflections": (False, "mapping"),
+}
 
 
 def _items(seq: _Seq) -> Iterable[tuple[int, Any]]:
@@ -724,8 +730,17 @@ def _read_examples(file: _File, data: Any, found: _Found) -> None:
             file.add(line, f"scales '{scale_id}': expected a list of numbers")
             continue
         scales[scale_id] = tuple(float(n) for n in numbers)
+    reflections: dict[str, tuple[str, ...]] = {}
+    for prompt_id, texts in values.get("reflections", {}).items():
+        problem = _text_list(texts)
+        if problem:
+            file.add(
+                values["reflections"].line_of(prompt_id), f"reflections '{prompt_id}' {problem}"
+            )
+            continue
+        reflections[prompt_id] = tuple(_flow(t) for t in texts)
     found.examples = (
-        Examples(_flow(values["note"]), choices, scales),
+        Examples(_flow(values["note"]), choices, scales, reflections),
         file.display,
         data,
     )
@@ -837,6 +852,11 @@ def _cross_check(found: _Found, add: Callable[[str, int, str], None], *, folder:
                     data["scales"].line_of(scale_id),
                     f"scales: there is no scale '{scale_id}'",
                 )
+        prompts = {p.id for p, _, _ in found.prompts}
+        for prompt_id in examples.reflections:
+            if prompt_id not in prompts:
+                line = data["reflections"].line_of(prompt_id)
+                add(path, line, f"reflections: there is no prompt '{prompt_id}'")
 
 
 # --------------------------------------------------------------------------- entry points

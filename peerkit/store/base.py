@@ -14,10 +14,13 @@ from ..model import (
     MIN_GROUP_SIZE,
     PASS,
     ChoiceTally,
+    PrePostComparison,
     Question,
     ResponseError,
+    ScaleQuestion,
     ScaleTally,
     Tally,
+    compare_pre_post,
     tally,
 )
 
@@ -164,6 +167,8 @@ def check_answer(question: Question, answer: object) -> str | float:
         return question.validate(answer)
     except ResponseError as exc:
         raise InvalidAnswer(exc.message) from None
+    except (ValueError, ArithmeticError) as exc:  # e.g. 10**400 for a scale: float overflow
+        raise InvalidAnswer(f"the answer to {question.id!r} is not a usable value: {exc}") from None
 
 
 class Store(abc.ABC):
@@ -279,6 +284,25 @@ class Store(abc.ABC):
 
     def answers_by_participant(self, question_id: int) -> dict[int, str | float]:
         return {r.participant: r.answer for r in self.responses(question_id)}
+
+    def pre_post(
+        self, code: str, source: str
+    ) -> tuple[QuestionRecord, QuestionRecord, PrePostComparison]:
+        """Compare the room's "pre" and "post" questions made from scale ``source``.
+
+        Answers pair up by the store's internal participant number only."""
+        tagged = {r.tag: r for r in self.questions(code) if r.source == source}
+        if "pre" not in tagged or "post" not in tagged:
+            raise NotFound(f"the room has no 'pre' and 'post' questions for {source!r}")
+        pre, post = tagged["pre"], tagged["post"]
+        if not isinstance(pre.question, ScaleQuestion):
+            raise Conflict(
+                f"{source!r} is not a scale; only scales can be compared before and after"
+            )
+        comparison = compare_pre_post(
+            pre.question, self.answers_by_participant(pre.id), self.answers_by_participant(post.id)
+        )
+        return pre, post, comparison
 
     def export_rows(self, code: str, *, per_response: bool = False) -> list[dict]:
         """Rows for a CSV export of a room: group totals, or one row per response.

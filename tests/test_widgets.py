@@ -1,0 +1,342 @@
+"""Widgets driven without a browser: set traits, click buttons, check what was stored and drawn."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from peerkit import AutonomySlider, FacilitatorConsole, LivePollChart, ScenarioVote, connect
+from peerkit.client import ClientError, LocalSession, RemoteSession
+from peerkit.model import PASS
+from peerkit.rehearsal import rehearse
+from peerkit.widgets import ReflectionBox
+
+
+def http(url: str, method: str = "GET", body: dict | None = None, secret: str | None = None) -> dict:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode() if body is not None else None, method=method
+    )
+    if secret:
+        request.add_header("Authorization", f"Bearer {secret}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def solo(content) -> LocalSession:
+    return LocalSession(content=content)
+
+
+# --------------------------------------------------------------------------- answering
+
+
+def test_scenario_vote_submits_and_changes_answer(solo: LocalSession) -> None:
+    vote = ScenarioVote(solo, "housing-call")
+    question_id = solo.question("housing-call").id
+    vote.submit.click()
+    assert "Choose an answer first" in vote.status.value
+    assert solo.my_answer(question_id) is None
+    vote.options.value = "c"
+    vote.submit.click()
+    assert solo.my_answer(question_id) == "c"
+    assert vote.submitted == "c" and vote.choice == "c"
+    assert "Saved" in vote.status.value and vote.submit.description == "Change answer"
+    vote.options.value = PASS
+    vote.submit.click()
+    assert solo.my_answer(question_id) == PASS
+    assert solo.store.tally(question_id).total == 1
+
+
+def test_scenario_vote_controls_are_labelled(solo: LocalSession) -> None:
+    vote = ScenarioVote(solo, "housing-call")
+    labels = [label for label, _ in vote.options.options]
+    assert labels[-1] == "Pass / prefer not to say"
+    assert vote.options.description == "Your answer"
+    assert vote.submit.description and vote.submit.tooltip
+
+
+def test_scenario_vote_reloads_an_earlier_answer(solo: LocalSession) -> None:
+    first = ScenarioVote(solo, "late-night-texts")
+    first.options.value = "b"
+    first.submit.click()
+    again = ScenarioVote(solo, "late-night-texts")
+    assert again.options.value == "b"
+    assert again.submit.description == "Change answer"
+
+
+def test_closed_question_shows_a_closed_state(content) -> None:
+    session = rehearse(n=3, seed=1)
+    info = session.question("housing-call")
+    session.act(info.id, "open")
+    vote = ScenarioVote(session, "housing-call")
+    assert not vote.closed
+    session.act(info.id, "close")
+    vote.options.value = "a"
+    vote.submit.click()
+    assert vote.closed and vote.options.disabled and vote.submit.disabled
+    assert "closed" in vote.status.value
+    assert session.my_answer(info.id) is None
+    reopened = ScenarioVote(session, "housing-call")
+    assert reopened.closed and reopened.options.disabled
+
+
+def test_slider_distinguishes_not_answered_from_the_midpoint(solo: LocalSession) -> None:
+    slider = AutonomySlider(solo, "autonomy-control", tag="pre")
+    question = solo.content.question("autonomy-control")
+    assert not slider.answered and slider.submit.disabled
+    assert slider.value() is None
+    assert "Not answered yet" in slider.anchor.value
+    slider.slider.value = 8
+    assert slider.answered and not slider.submit.disabled
+    assert question.anchor_for(8).split()[0] in slider.anchor.value
+    slider.submit.click()
+    assert solo.my_answer(solo.question("autonomy-control", "pre").id) == 8
+    slider.slider.value = 5
+    assert question.anchor_for(5).split()[0] in slider.anchor.value
+    slider.submit.click()
+    assert solo.my_answer(solo.question("autonomy-control", "pre").id) == 5
+    slider.pass_button.click()
+    assert solo.my_answer(solo.question("autonomy-control", "pre").id) == PASS
+
+
+def test_slider_shows_both_poles(solo: LocalSession) -> None:
+    slider = AutonomySlider(solo, "autonomy-control")
+    text = slider.children[1].children[0].value + slider.children[1].children[2].value
+    assert "I decide for them" in text and "They decide; I support" in text
+
+
+def test_reflection_box_enforces_the_limit(solo: LocalSession) -> None:
+    box = ReflectionBox(solo, "rescuer-closing")
+    limit = solo.content.question("rescuer-closing").max_length
+    box.text.value = "x" * (limit + 1)
+    assert "too long" in box.count.value
+    box.submit.click()
+    assert "limit" in box.status.value
+    question_id = solo.question("rescuer-closing").id
+    assert solo.my_answer(question_id) is None
+    box.text.value = "Ask <b>first</b>, then offer."
+    box.submit.click()
+    assert solo.my_answer(question_id) == "Ask <b>first</b>, then offer."
+    assert "<b>" not in box.status.value
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def test_chart_follows_a_rehearsal_room(content) -> None:
+    session = rehearse(n=25, seed=3)
+    chart = LivePollChart(session, "housing-call", follow=False)
+    first = bytes(chart.image.value)
+    assert first.startswith(b"\x89PNG")
+    assert "Not opened yet" in chart.state_label.value
+    info = session.question("housing-call")
+    session.act(info.id, "open")
+    chart.refresh()
+    assert chart.tally["total"] == 25
+    assert bytes(chart.image.value) != first
+    assert "hidden from participants" in chart.state_label.value
+    counts = chart.tally["counts"]
+    for option_id, count in counts.items():
+        assert f"{option_id}: {count}" in chart.caption.value
+    session.act(info.id, "reveal")
+    chart.refresh()
+    assert "shown to participants" in chart.state_label.value
+
+
+def test_chart_respects_the_minimum_group(content) -> None:
+    session = rehearse(n=2, seed=4)
+    info = session.question("autonomy-control", "pre")
+    session.act(info.id, "open")
+    chart = LivePollChart(session, "autonomy-control", "pre", follow=False)
+    assert "results show once 3 have answered" in chart.caption.value
+    open_view = LivePollChart(session, "autonomy-control", "pre", follow=False, respect_minimum=False)
+    assert "median" in open_view.caption.value.lower()
+
+
+def test_chart_update_is_awaited_and_coalesced(content) -> None:
+    session = rehearse(n=10, seed=5)
+    chart = LivePollChart(session, "useless", follow=False)
+    info = session.question("useless")
+
+    async def run() -> None:
+        follower = asyncio.get_running_loop().create_task(chart.follow(max_updates=1))
+        await asyncio.sleep(0.05)
+        session.act(info.id, "open")
+        await asyncio.wait_for(follower, 5)
+
+    before = chart.redraws
+    asyncio.run(run())
+    assert chart.redraws == before + 1
+    assert chart.tally["total"] == 10
+
+
+def test_solo_chart_is_labelled_illustrative(solo: LocalSession) -> None:
+    vote = ScenarioVote(solo, "housing-call")
+    vote.options.value = "c"
+    vote.submit.click()
+    chart = LivePollChart(solo, "housing-call")
+    assert "Illustrative" in chart.state_label.value
+    assert "Illustrative example group" in chart.caption.value
+    assert bytes(chart.image.value).startswith(b"\x89PNG")
+
+
+def test_pre_post_chart(content) -> None:
+    session = rehearse(n=20, seed=6)
+    for tag in ("pre", "post"):
+        info = session.question("autonomy-control", tag)
+        session.act(info.id, "open")
+        session.act(info.id, "close")
+    chart = LivePollChart(session, "autonomy-control", compare=True)
+    comparison = session.pre_post("autonomy-control")
+    assert comparison["paired"] >= 15
+    assert bytes(chart.image.value).startswith(b"\x89PNG")
+    assert str(comparison["paired"]) in chart.caption.value
+
+
+# --------------------------------------------------------------------------- console
+
+
+def test_console_runs_a_question(content) -> None:
+    session = rehearse(n=12, seed=7)
+    console = FacilitatorConsole(session, module="rescuer")
+    scenario_ids = [s.id for s in content.scenarios_for("rescuer")]
+    assert console.current == scenario_ids[0]
+    assert console.participants == 12
+    console.do("open")
+    assert "Open" in console.state_label.value and "12 responses" in console.state_label.value
+    console.do("reveal")
+    assert "shown to participants" in console.state_label.value
+    console.do("reset")
+    assert session.results(session.question(console.current).id).tally["total"] == 12
+    console.confirm_reset.click()
+    assert session.results(session.question(console.current).id).tally["total"] == 0
+    console.buttons["next"].click()
+    assert console.current == scenario_ids[1]
+
+
+def test_console_moderates_and_keeps_flagged_reflections_private(content) -> None:
+    session = rehearse(n=4, seed=8)
+    console = FacilitatorConsole(session, module="rescuer")
+    console.picker.value = "rescuer-closing"
+    console.do("open")
+    info = session.question("rescuer-closing")
+    session.respond(info.id, "Some days I think about suicide.")
+    console._refresh_state()
+    text = " ".join(getattr(child, "value", "") for child in console.moderation.children)
+    assert "may signal crisis" in text
+    assert content.safety.resources[0].name in text
+    flagged = next(r for r in session.results(info.id).reflections if r["flags"])
+    with pytest.raises(ClientError, match="never shown"):
+        session.moderate(flagged["id"], True)
+    pending = [r for r in session.results(info.id).reflections if not r["flags"]]
+    approve_rows = [c for c in console.moderation.children if hasattr(c, "children")]
+    assert len(approve_rows) == len(pending)
+    approve_rows[0].children[1].click()
+    approved = [r for r in session.results(info.id).reflections if r["moderation"] == "approved"]
+    assert len(approved) == 1 and not approved[0]["flags"]
+
+
+def test_console_needs_the_facilitator(solo: LocalSession) -> None:
+    with pytest.raises(PermissionError):
+        FacilitatorConsole(solo)
+
+
+# --------------------------------------------------------------------------- group mode
+
+
+@pytest.fixture
+def room(live_service) -> dict:
+    created = http(f"{live_service.url}/api/v1/rooms", "POST", {"title": "Widgets"})
+    return {"url": live_service.url, **created}
+
+
+def test_group_mode_vote_reaches_the_service(room, content, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PEERKIT_HOME", str(tmp_path))
+    facilitator = RemoteSession(room["url"], room["code"], facilitator_key=room["facilitator_key"], content=content)
+    participant = RemoteSession(room["url"], room["code"].lower(), content=content)
+    assert participant.role == "participant" and facilitator.role == "facilitator"
+    vote = ScenarioVote(participant, "housing-call")
+    vote.options.value = "e"
+    vote.submit.click()
+    assert "has not opened" in vote.status.value
+    info = facilitator.question("housing-call")
+    facilitator.act(info.id, "open")
+    vote.submit.click()
+    assert "Saved" in vote.status.value
+    vote.options.value = "c"
+    vote.submit.click()
+    results = facilitator.results(info.id)
+    assert results.tally["counts"]["c"] == 1 and results.tally["total"] == 1
+    assert facilitator.participant_count() == 1
+    again = RemoteSession(room["url"], room["code"], content=content)
+    assert again.my_answer(info.id) == "c", "a restarted kernel keeps its anonymous token"
+
+
+def test_unreachable_service_is_reported_plainly(room, content, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PEERKIT_HOME", str(tmp_path))
+    participant = RemoteSession(room["url"], room["code"], content=content)
+    participant.url = "http://127.0.0.1:9"  # nothing listens on the discard port
+    vote = ScenarioVote(participant, "housing-call")
+    vote.options.value = "a"
+    vote.submit.click()
+    assert "can't be reached" in html.unescape(vote.status.value)
+
+
+def test_thirty_participants_reach_the_facilitator_chart(room, content, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PEERKIT_HOME", str(tmp_path))
+    facilitator = RemoteSession(room["url"], room["code"], facilitator_key=room["facilitator_key"], content=content)
+    info = facilitator.question("useless")
+    facilitator.act(info.id, "open")
+    tokens = [http(f"{room['url']}/api/v1/rooms/{room['code']}/join", "POST")["token"] for _ in range(30)]
+    options = list(content.question("useless").option_ids)
+    finished: dict[str, float] = {}
+
+    def vote_all() -> None:
+        time.sleep(0.3)
+        for index, token in enumerate(tokens):
+            http(
+                f"{room['url']}/api/v1/questions/{info.id}/response",
+                "PUT",
+                {"answer": options[index % len(options)]},
+                token,
+            )
+        finished["at"] = time.monotonic()
+
+    async def watch() -> float:
+        chart = LivePollChart(facilitator, "useless", follow=False)
+        task = asyncio.get_running_loop().create_task(chart.follow())
+        try:
+            while (chart.tally or {}).get("total", 0) < 30:
+                await asyncio.sleep(0.01)
+            return time.monotonic()
+        finally:
+            task.cancel()
+
+    voters = threading.Thread(target=vote_all)
+    voters.start()
+    reached = asyncio.run(asyncio.wait_for(watch(), 20))
+    voters.join()
+    assert reached - finished["at"] < 2.0
+
+
+def test_connect_chooses_the_mode(room, content, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PEERKIT_HOME", str(tmp_path))
+    for name in ("PEERKIT_SERVICE_URL", "PEERKIT_ROOM", "PEERKIT_FACILITATOR_KEY", "PEERKIT_PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert connect(content=content).mode == "solo"
+    monkeypatch.setenv("PEERKIT_SERVICE_URL", room["url"])
+    with pytest.raises(ValueError, match="room code"):
+        connect(content=content)
+    assert connect(room["code"], content=content).role == "participant"
+    monkeypatch.setenv("PEERKIT_ROOM", room["code"])
+    monkeypatch.setenv("PEERKIT_FACILITATOR_KEY", room["facilitator_key"])
+    monkeypatch.setenv("PEERKIT_PUBLIC_URL", "http://192.0.2.7:8765")
+    session = connect(content=content)
+    assert session.role == "facilitator" and session.mode == "group"
+    assert session.join_url == f"http://192.0.2.7:8765/join/{room['code']}"
