@@ -19,6 +19,8 @@ _LAZY = {
     "ReflectionBox": "peerkit.widgets",
     "LivePollChart": "peerkit.widgets",
     "FacilitatorConsole": "peerkit.widgets",
+    "Workshop": "peerkit.workshop",
+    "rehearse": "peerkit.rehearsal",
     "load_content": "peerkit.content",
     "ContentError": "peerkit.content",
     "open_store": "peerkit.store",

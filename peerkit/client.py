@@ -139,6 +139,11 @@ class Session(abc.ABC):
         """Results once their version exceeds ``after``, or the current ones after ``timeout``."""
 
     @abc.abstractmethod
+    def export_csv(self, *, per_response: bool = False) -> str:
+        """Facilitator: the room's results as CSV text (group totals, or one row per response
+        with anonymous participant numbers)."""
+
+    @abc.abstractmethod
     def pre_post(self, content_id: str) -> dict:
         """How a scale moved between its "pre" and "post" questions
         (``PrePostComparison.as_dict()``)."""
@@ -249,6 +254,11 @@ class LocalSession(Session):
     def pre_post(self, content_id: str) -> dict:
         return self._call(self.store.pre_post, self.room, content_id)[2].as_dict()
 
+    def export_csv(self, *, per_response: bool = False) -> str:
+        from .store.base import rows_to_csv
+
+        return rows_to_csv(self.store.export_rows(self.room, per_response=per_response))
+
     def respond(self, question_id: int, answer: object) -> object:
         stored = self._call(self.store.respond, question_id, self._me.token, answer)
         self._notify()
@@ -341,7 +351,7 @@ class RemoteSession(Session):
             self._request("GET", f"/rooms/{self.room}")  # fail early on a wrong room or key
 
     # -- HTTP --------------------------------------------------------------------------
-    def _request(self, method: str, path: str, body: dict | None = None) -> Any:
+    def _request(self, method: str, path: str, body: dict | None = None, raw: bool = False) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(  # noqa: S310 - the service URL is configured, http(s)
             f"{self.url}/api/v1{path}", data=data, method=method
@@ -352,7 +362,8 @@ class RemoteSession(Session):
             request.add_header("Authorization", f"Bearer {secret}")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                return json.loads(response.read() or b"null")
+                payload = response.read()
+                return payload.decode("utf-8") if raw else json.loads(payload or b"null")
         except urllib.error.HTTPError as exc:
             raise _client_error(exc.code, exc.read()) from None
         except (urllib.error.URLError, OSError) as exc:
@@ -452,6 +463,10 @@ class RemoteSession(Session):
     def pre_post(self, content_id: str) -> dict:
         return self._request("GET", f"/rooms/{self.room}/pre-post/{content_id}")["comparison"]
 
+    def export_csv(self, *, per_response: bool = False) -> str:
+        rows = "responses" if per_response else "totals"
+        return self._request("GET", f"/rooms/{self.room}/export.csv?rows={rows}", raw=True)
+
     async def wait_results(self, question_id: int, after: int, timeout: float = 25) -> Results:
         from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
@@ -531,9 +546,19 @@ def connect(
     Group mode when a poll service is named (``service_url``, or ``$PEERKIT_SERVICE_URL`` as
     ``peerkit lab`` and JupyterHub deployments set it): the facilitator's view with a key
     (``$PEERKIT_FACILITATOR_KEY``), otherwise a participant in ``room`` (``$PEERKIT_ROOM``).
-    Solo mode, with no service at all, otherwise.
+    With no service, ``$PEERKIT_REHEARSE=N`` gives a rehearsal room of N simulated participants
+    (``$PEERKIT_SEED`` fixes their answers); otherwise solo mode, with no service at all.
     """
     url = service_url or os.environ.get("PEERKIT_SERVICE_URL")
+    if not url and os.environ.get("PEERKIT_REHEARSE"):
+        from .rehearsal import RehearsalSession
+
+        seed = os.environ.get("PEERKIT_SEED")
+        return RehearsalSession(
+            int(os.environ["PEERKIT_REHEARSE"]),
+            seed=int(seed) if seed else None,
+            content=content,
+        )
     if not url:
         return LocalSession(content=content)
     room = room or os.environ.get("PEERKIT_ROOM")

@@ -536,8 +536,7 @@ class LivePollChart(w.VBox):
                 await asyncio.sleep(5)
 
     def close(self) -> None:
-        self.stop()
-        self._chart.close()
+        self.stop()  # the figure goes with the widget; clearing it here would run at exit too
         super().close()
 
 

@@ -8,9 +8,7 @@ error into an HTTP error, write JSON. Every error reaches the client as
 from __future__ import annotations
 
 import asyncio
-import csv
 import hashlib
-import io
 import ipaddress
 import json
 import logging
@@ -28,6 +26,7 @@ from ..model import (
     ChoiceQuestion,
     ModelError,
     ScaleQuestion,
+    Tally,
     question_from_dict,
     question_to_dict,
     results_visible,
@@ -38,11 +37,12 @@ from ..store import (
     NotFound,
     QuestionClosed,
     QuestionRecord,
+    Room,
     Store,
     StoreError,
     Unauthorized,
 )
-from ..store.base import secret_hash, secret_matches
+from ..store.base import rows_to_csv, secret_hash, secret_matches
 from .hub import Hub
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ STATIC = Path(__file__).parent / "static"
 MAX_BODY = 16 * 1024
 DEFAULT_WAIT = 25.0
 MAX_WAIT = 55.0
+#: An ad hoc scale's points; every tally builds a histogram over all of them.
+MAX_SCALE_POINTS = 1001
 
 _STATUS = {
     NotFound: 404,
@@ -91,6 +93,8 @@ def participant_view(record: QuestionRecord) -> dict:
     q = record.question
     view: dict[str, Any] = {
         "id": record.id,
+        "source": record.source,
+        "tag": record.tag,
         "kind": q.kind,
         "title": q.title,
         "prompt": q.prompt,
@@ -190,10 +194,16 @@ class BaseHandler(tornado.web.RequestHandler):
             return {}
         try:
             data = json.loads(self.request.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise ApiError(400, "bad_json", "the request body is not valid JSON") from None
         if not isinstance(data, dict):
             raise ApiError(400, "bad_json", "the request body must be a JSON object")
+        try:  # a lone surrogate ("\\ud800") is valid JSON but cannot be stored or exported
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ApiError(
+                400, "bad_json", "the request body holds text that is not valid Unicode"
+            ) from None
         return data
 
     # -- who is asking ----------------------------------------------------------------------
@@ -217,15 +227,12 @@ class BaseHandler(tornado.web.RequestHandler):
     async def role(self, code: str) -> tuple[str, int | None]:
         """('facilitator', None) or ('participant', participant id) for the secret presented."""
         secret = self.secret()
-        await self.call(self.app.store.room, code)
-        if await self.hub.run(self.app.store.check_facilitator, code, secret):
-            return "facilitator", None
-        try:
-            return "participant", await self.hub.run(self.app.store.participant, code, secret)
-        except Unauthorized:
+        found = await self.call(_role_of, self.app.store, code, secret)  # one trip to the store
+        if found is None:
             raise ApiError(
                 403, "forbidden", "this token is not known in this room; join the room again"
-            ) from None
+            )
+        return found
 
     async def question_record(self, question_id: str) -> QuestionRecord:
         return await self.call(self.app.store.question, int(question_id))
@@ -258,6 +265,35 @@ def _int_argument(handler: BaseHandler, name: str) -> int | None:
         return int(raw)
     except ValueError:
         raise ApiError(400, "bad_request", f"'{name}' must be a whole number") from None
+
+
+# --------------------------------------------------------------------------- store-thread helpers
+# Each runs on the store thread and makes several store calls in one trip there: a trip can wait
+# behind a whole batch of responses being written, so a busy room answers sooner with fewer.
+
+
+def _role_of(store: Store, code: str, secret: str) -> tuple[str, int | None] | None:
+    """('facilitator', None), ('participant', id), or None for a secret unknown in the room;
+    NotFound for an unknown room."""
+    store.room(code)
+    if store.check_facilitator(code, secret):
+        return "facilitator", None
+    try:
+        return "participant", store.participant(code, secret)
+    except Unauthorized:
+        return None
+
+
+def _room_and_tally(store: Store, record: QuestionRecord) -> tuple[Room, Tally]:
+    return store.room(record.room_code), store.tally(record.id)
+
+
+def _results_after(
+    store: Store, question_id: int, after: int
+) -> tuple[QuestionRecord, tuple[Room, Tally] | None]:
+    """The question, and its room and tally if its version is past ``after``."""
+    record = store.question(question_id)
+    return record, (_room_and_tally(store, record) if record.version > after else None)
 
 
 # --------------------------------------------------------------------------- handlers
@@ -365,6 +401,17 @@ class QuestionsHandler(BaseHandler):
                 question = question_from_dict(data["question"])
             except ModelError as exc:
                 raise ApiError(400, "invalid_question", exc.message) from None
+            except (ValueError, ArithmeticError) as exc:  # e.g. an anchor at "middle", 10**400
+                raise ApiError(400, "invalid_question", f"malformed question: {exc}") from None
+            if isinstance(question, ScaleQuestion) and not (
+                (question.max - question.min) / question.step < MAX_SCALE_POINTS
+            ):
+                raise ApiError(
+                    400,
+                    "invalid_question",
+                    f"a scale may have at most {MAX_SCALE_POINTS} points; "
+                    "use a larger 'step' or a narrower range",
+                )
         else:
             raise ApiError(400, "bad_request", "send either 'content_id' or an ad hoc 'question'")
         record = await self.call(
@@ -410,15 +457,21 @@ class ResponseHandler(BaseHandler):
         data = self.body()
         if "answer" not in data:
             raise ApiError(400, "bad_request", 'send your answer as {"answer": ...}')
-        record = await self.question_record(question_id)
-        token = self.secret()
+        # No separate look-up of the question on this hot path: the batch write checks that it
+        # exists (the same 404 "not_found"), so a response costs one trip to the store thread.
+        qid = int(question_id)
         try:
-            stored = await self.hub.respond(record.id, token, data["answer"])
+            token = self.secret()
+        except ApiError:
+            await self.question_record(question_id)  # an unknown question is a 404 before a 401
+            raise
+        try:
+            stored = await self.hub.respond(qid, token, data["answer"])
         except StoreError as exc:
             raise self.store_error(exc) from None
         self.send(
             {
-                "question": record.id,
+                "question": qid,
                 "answer": stored.answer,
                 "moderation": stored.moderation,
                 "updated_at": stored.updated_at,
@@ -441,17 +494,21 @@ class ResultsHandler(BaseHandler):
         record = await self.question_record(question_id)
         role, _ = await self.role(record.room_code)
         deadline = asyncio.get_running_loop().time() + wait
+        state = None
         while after is not None:
             changed = self.hub.changed(record.room_code)  # taken before reading: no missed wake-up
-            record = await self.question_record(question_id)
-            if record.version > after or not await self.hub.wait(changed, deadline):
+            record, state = await self.call(_results_after, self.app.store, record.id, after)
+            if state is not None or not await self.hub.wait(changed, deadline):
                 break
-        self.send(await self._results(record, role))
+        self.send(await self._results(record, role, state))
 
-    async def _results(self, record: QuestionRecord, role: str) -> dict:
+    async def _results(
+        self, record: QuestionRecord, role: str, state: tuple[Room, Tally] | None = None
+    ) -> dict:
         store = self.app.store
-        room = await self.call(store.room, record.room_code)
-        result = await self.call(store.tally, record.id)
+        if state is None:
+            state = await self.call(_room_and_tally, store, record)
+        room, result = state
         visible = results_visible(result, revealed=record.revealed, min_group=room.min_group)
         data: dict[str, Any] = {
             "question": record.id,
@@ -486,11 +543,41 @@ class ResultsHandler(BaseHandler):
         ]
 
 
+class PrePostHandler(BaseHandler):
+    """How one scale moved between its "pre" and "post" questions: the facilitator always,
+    participants once both are revealed with enough answers."""
+
+    async def get(self, code: str, source: str) -> None:
+        role, _ = await self.role(code)
+        store = self.app.store
+        pre, post, comparison = await self.call(store.pre_post, code, source)
+        if role != "facilitator":
+            room = await self.call(store.room, code)
+            shown = all(
+                results_visible(t, revealed=r.revealed, min_group=room.min_group)
+                for r, t in ((pre, comparison.pre), (post, comparison.post))
+            )
+            if not shown:
+                raise ApiError(
+                    403, "not_revealed", "the before-and-after results have not been revealed yet"
+                )
+        self.send({"pre": pre.id, "post": post.id, "comparison": comparison.as_dict()})
+
+
 class ModerationHandler(BaseHandler):
     async def post(self, response_id: str, action: str) -> None:
         store = self.app.store
         room_code = await self.call(self._room_of_response, int(response_id))
         await self.require_facilitator(room_code)
+        if action == "approve" and self.app.content is not None:
+            response = await self.call(store.response, int(response_id))
+            if self.app.content.safety.flags(str(response.answer)):
+                raise ApiError(
+                    409,
+                    "flagged",
+                    "this reflection was flagged for the facilitator's private attention and "
+                    "cannot be shown to the group",
+                )
         updated = await self.call(store.moderate, int(response_id), action == "approve")
         self.hub.notify(room_code)
         self.send({"id": updated.id, "moderation": updated.moderation})
@@ -568,15 +655,10 @@ class ExportHandler(BaseHandler):
         await self.require_facilitator(code)
         per_response = self.get_query_argument("rows", "totals") == "responses"
         rows = await self.call(self.app.store.export_rows, code, per_response=per_response)
-        out = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
         name = f"peerkit-{code.upper()}-{'responses' if per_response else 'totals'}.csv"
         self.set_header("Content-Type", "text/csv; charset=utf-8")
         self.set_header("Content-Disposition", f'attachment; filename="{name}"')
-        self.finish(out.getvalue())
+        self.finish(rows_to_csv(rows))
 
 
 class ApiNotFoundHandler(BaseHandler):
@@ -605,6 +687,9 @@ class StaticHandler(tornado.web.StaticFileHandler):
     def set_default_headers(self) -> None:
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Content-Security-Policy", PAGE_CSP)
+        # Revalidate (a cheap 304) rather than let a phone keep an old app.js by heuristic
+        # caching next to a newer index.html after an upgrade.
+        self.set_header("Cache-Control", "no-cache")
 
 
 # --------------------------------------------------------------------------- the app
@@ -629,6 +714,7 @@ def make_app(
         (rf"{api}/rooms/(\w{{1,16}})/current", CurrentHandler, s),
         (rf"{api}/rooms/(\w{{1,16}})/questions", QuestionsHandler, s),
         (rf"{api}/rooms/(\w{{1,16}})/export\.csv", ExportHandler, s),
+        (rf"{api}/rooms/(\w{{1,16}})/pre-post/([a-z0-9-]{{1,64}})", PrePostHandler, s),
         (rf"{api}/questions/{q}", QuestionHandler, s),
         (rf"{api}/questions/{q}/(open|close|reveal|hide|reset)", QuestionActionHandler, s),
         (rf"{api}/questions/{q}/response", ResponseHandler, s),

@@ -55,9 +55,8 @@ class Hub:
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             try:
-                results = await self.run(
-                    self.store.respond_many,
-                    [(qid, token, answer) for qid, token, answer, _ in batch],
+                results, codes = await self.run(
+                    self._commit, [(qid, token, answer) for qid, token, answer, _ in batch]
                 )
             except Exception as exc:  # the whole batch failed: nothing in it was stored
                 log.exception("writing %d responses failed", len(batch))
@@ -65,21 +64,37 @@ class Hub:
                     if not future.done():
                         future.set_exception(exc)
                 continue
-            touched: set[int] = set()
-            for (qid, _, _, future), result in zip(batch, results, strict=True):
+            for (*_, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
                 if isinstance(result, StoreError):
-                    future.set_exception(result) if not future.done() else None
+                    future.set_exception(result)
                 else:
-                    touched.add(qid)
-                    if not future.done():
-                        future.set_result(result)
-            if touched:
-                codes = await self.run(self._rooms_of, touched)
-                for code in codes:
-                    self.notify(code)
+                    future.set_result(result)
+            for code in codes:
+                self.notify(code)
+
+    def _commit(
+        self, items: list[tuple[int, str, object]]
+    ) -> tuple[list[ResponseRecord | StoreError], set[str]]:
+        """On the store thread: write one batch, then look up the rooms it changed, in the same
+        trip to the thread (one hop per batch, not two)."""
+        results = self.store.respond_many(items)
+        touched = {
+            qid
+            for (qid, _, _), result in zip(items, results, strict=True)
+            if not isinstance(result, StoreError)
+        }
+        return results, self._rooms_of(touched)
 
     def _rooms_of(self, question_ids: set[int]) -> set[str]:
-        return {self.store.question(qid).room_code for qid in question_ids}
+        codes = set()
+        for qid in question_ids:
+            try:
+                codes.add(self.store.question(qid).room_code)
+            except StoreError:  # deleted since its answer was written: nobody to wake
+                log.warning("question %d vanished after a response to it was stored", qid)
+        return codes
 
     # -- wake-ups ----------------------------------------------------------------------------
     def notify(self, room_code: str) -> None:

@@ -368,3 +368,27 @@ def export_totals(items: Iterable[tuple[QuestionRecord, Tally]]) -> list[dict]:
             rows.append({**base, "answer": "reflections", "count": result.answered, "percent": ""})
         rows.append({**base, "answer": PASS, "count": result.passes, "percent": ""})
     return rows
+
+
+#: A cell starting with one of these is read as a formula by spreadsheet programs.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """Keep a participant's text from running as a spreadsheet formula when the CSV is opened."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def rows_to_csv(rows: list[dict]) -> str:
+    """Export rows as CSV text, safe to open in a spreadsheet."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({key: _cell(value) for key, value in row.items()} for row in rows)
+    return out.getvalue()

@@ -13,6 +13,7 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -124,15 +125,19 @@ class SQLiteStore(Store):
         self._db = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
         )
-        self._db.row_factory = sqlite3.Row
-        self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        if self.path != ":memory:":
-            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode.lower() != "wal":
-                raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
-        self._db.execute(f"PRAGMA synchronous = {synchronous}")
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._migrate()
+        try:
+            self._db.row_factory = sqlite3.Row
+            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            if self.path != ":memory:":
+                mode = self._enable_wal(busy_timeout_ms / 1000)
+                if mode.lower() != "wal":
+                    raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
+            self._db.execute(f"PRAGMA synchronous = {synchronous}")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except BaseException:
+            self._db.close()  # a store that failed to open holds no connection
+            raise
 
     # -- plumbing --------------------------------------------------------------------------
     @contextmanager
@@ -146,6 +151,26 @@ class SQLiteStore(Store):
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def _enable_wal(self, timeout_s: float) -> str:
+        """Switch the file to WAL mode and return the journal mode now in force.
+
+        Converting a new file needs an exclusive lock, and when several connections open a new
+        file at the same moment SQLite may refuse one of them at once ("database is locked")
+        instead of calling the busy handler, to avoid a deadlock. Retry that until the busy
+        timeout runs out.
+        """
+        deadline = time.monotonic() + timeout_s
+        pause = 0.001
+        while True:
+            try:
+                return self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                busy = (exc.sqlite_errorcode & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+                if not busy or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     def _read(self, sql: str, params: Sequence = ()) -> list[sqlite3.Row]:
         with self._lock:

@@ -1,0 +1,529 @@
+// peerkit participant page: join a room, answer the current question live, see revealed results.
+// Every string from the service is rendered as text (text nodes / textContent), never as HTML.
+'use strict';
+
+(() => {
+  const API = '/api/v1';
+  const CODE_RE = /^[A-Z0-9]{6}$/;
+  const NOT_FOUND = 'No room with that code. Check the code and try again.';
+  const SAVED = 'Your answer is saved. You can change it while the question is open.';
+  const HEADINGS = { choice: 'Scenario', scale: 'Slider', text: 'Reflection' };
+  const NAV_KEYS = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End',
+    'PageUp', 'PageDown']);
+
+  const $ = (id) => document.getElementById(id);
+  const normalise = (raw) => raw.replace(/\s+/g, '').toUpperCase();
+  const fmt = (x) => (typeof x === 'number' ? String(Math.round(x * 100) / 100) : '–');
+  const people = (n) => `${n} ${n === 1 ? 'person' : 'people'}`;
+
+  /** Build an element. String children become text nodes, so nothing is parsed as markup. */
+  function h(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === 'class') node.className = value;
+      else if (key === 'text') node.textContent = value;
+      else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? '' : String(value));
+    }
+    node.append(...children.filter((c) => c !== null && c !== undefined && c !== false));
+    return node;
+  }
+
+  const tokens = {
+    get(code) {
+      try { return localStorage.getItem(`peerkit.token.${code}`); } catch { return null; }
+    },
+    set(code, token) {
+      try { localStorage.setItem(`peerkit.token.${code}`, token); } catch { /* memory only */ }
+    },
+  };
+
+  // ------------------------------------------------------------------------- talking to the service
+
+  class Offline extends Error {}
+  class HttpError extends Error {
+    constructor(status, code, message) {
+      super(message);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  const state = { code: '', token: null, minGroup: 3 };
+  let wake = null; // cuts a back-off short when the phone comes back online or to the front
+
+  function sleep(ms) {
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); wake = null; resolve(); };
+      const timer = setTimeout(done, ms);
+      wake = done;
+    });
+  }
+  window.addEventListener('online', () => wake && wake());
+  document.addEventListener('visibilitychange', () => !document.hidden && wake && wake());
+
+  async function api(method, path, { body, auth = true, timeout = 15000 } = {}) {
+    const headers = { Accept: 'application/json' };
+    if (auth && state.token) headers.Authorization = `Bearer ${state.token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeout);
+    try {
+      const res = await fetch(API + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: abort.signal,
+        cache: 'no-store',
+        credentials: 'omit',
+      });
+      const data = await res.json().catch(() => null);
+      if (res.status >= 500) throw new Offline(`HTTP ${res.status}`);
+      if (!res.ok) {
+        const err = (data && data.error) || {};
+        throw new HttpError(res.status, err.code || 'error', err.message || `HTTP ${res.status}`);
+      }
+      return data;
+    } catch (err) {
+      if (err instanceof HttpError || err instanceof Offline) throw err;
+      throw new Offline(String(err)); // no network, or the request timed out
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Repeat a request until the service answers: back off 1 s, 2 s, 4 s ... 15 s, with jitter. */
+  async function retrying(request) {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const result = await request();
+        setStatus('');
+        return result;
+      } catch (err) {
+        if (!(err instanceof Offline)) {
+          setStatus('');
+          throw err;
+        }
+        setStatus('Reconnecting…');
+        await sleep(Math.min(15000, 1000 * 2 ** attempt) * (0.8 + Math.random() * 0.4));
+      }
+    }
+  }
+
+  async function join() {
+    const res = await retrying(() => api('POST', `/rooms/${state.code}/join`, { auth: false }));
+    state.token = res.token;
+    tokens.set(state.code, res.token);
+  }
+
+  async function putAnswer(id, answer) {
+    const put = () => api('PUT', `/questions/${id}/response`, { body: { answer } });
+    try {
+      return await put();
+    } catch (err) {
+      if (err.status !== 403) throw err;
+      await join(); // the service no longer knows this token
+      return put();
+    }
+  }
+
+  // ------------------------------------------------------------------------- page states
+
+  function setStatus(text) {
+    if ($('status').textContent !== text) $('status').textContent = text;
+  }
+
+  function announce(text) {
+    const region = $('announce');
+    region.textContent = '';
+    setTimeout(() => { region.textContent = text; }, 100);
+  }
+
+  function setCodeError(message) {
+    $('code-error').textContent = message;
+    if (message) $('code').setAttribute('aria-invalid', 'true');
+    else $('code').removeAttribute('aria-invalid');
+  }
+
+  function showJoin(code = '', error = '') {
+    $('room-view').hidden = true;
+    $('room-label').hidden = true;
+    $('join-view').hidden = false;
+    $('code').value = code;
+    setCodeError(error);
+    document.title = 'Join a poll – peerkit';
+    if (error) $('code').focus();
+  }
+
+  function showCard(heading, ...lines) {
+    $('room-view').replaceChildren(h('section', { class: 'card', 'aria-labelledby': 'card-h' },
+      h('h1', { id: 'card-h', text: heading }), ...lines.map((line) => h('p', { text: line }))));
+  }
+
+  $('join-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const code = normalise($('code').value);
+    if (!CODE_RE.test(code)) {
+      setCodeError('A room code has 6 letters or numbers, for example K7QM3X.');
+      $('code').focus();
+      return;
+    }
+    location.assign(`/join/${code}`);
+  });
+
+  async function enterRoom(code) {
+    state.code = code;
+    $('join-view').hidden = true;
+    $('room-view').hidden = false;
+    showCard('Joining…', `Connecting to room ${code}.`);
+    try {
+      const room = await retrying(() => api('GET', `/rooms/${code}`, { auth: false }));
+      state.code = room.code;
+      state.minGroup = room.min_group;
+      $('room-label').textContent = room.title ? `${room.title} · ${room.code}` : `Room ${room.code}`;
+      $('room-label').hidden = false;
+      document.title = `${room.title || 'Live poll'} – peerkit`;
+      state.token = tokens.get(room.code);
+      if (!state.token) await join();
+      await poll();
+    } catch (err) {
+      if (err.status === 404) showJoin(code, NOT_FOUND);
+      else showCard('Something went wrong', err.message, 'Reload the page to try again.');
+    }
+  }
+
+  async function poll() {
+    let etag = null;
+    for (;;) {
+      const wait = etag ? `?after=${encodeURIComponent(etag)}&timeout=25` : '';
+      let view;
+      try {
+        view = await retrying(() => api('GET', `/rooms/${state.code}/current${wait}`,
+          { timeout: 40000 }));
+      } catch (err) {
+        if (err.status !== 403) throw err;
+        await join(); // a stored token the service does not know: join afresh
+        etag = null;
+        continue;
+      }
+      etag = view.etag;
+      render(view);
+    }
+  }
+
+  // ------------------------------------------------------------------------- the current question
+
+  let ui = null; // the question on screen
+  let rendered = false;
+
+  function render(view) {
+    const q = view.question;
+    if (!q) {
+      if (ui || !rendered) {
+        showCard('You’re in', 'Waiting for the facilitator to open a question.',
+          'This page updates by itself, so you can leave it open.');
+        if (rendered) announce('Waiting for the facilitator to open a question.');
+      }
+      ui = null;
+    } else if (!ui || ui.id !== q.id) {
+      const hadFocus = $('room-view').contains(document.activeElement);
+      ui = buildQuestion(q);
+      if (hadFocus) ui.heading.focus();
+      if (rendered) announce(`New question: ${ui.heading.textContent}`);
+    }
+    rendered = true;
+    if (ui) ui.update(view);
+  }
+
+  function buildQuestion(q) {
+    const ui = { id: q.id, open: true, answer: null, dirty: false, saving: false, error: '' };
+    const changed = () => { ui.dirty = true; ui.error = ''; refresh(); };
+    const kit = { choice: choiceKit, scale: scaleKit, text: textKit }[q.kind](q, changed);
+    const submit = h('button', { type: 'submit', class: 'primary', text: 'Submit' });
+    const pass = kit.passButton
+      ? h('button', { type: 'button', class: 'secondary', text: 'Pass', onclick: () => send(q.pass) })
+      : null;
+    const notice = h('p', { class: 'notice', 'aria-live': 'polite' });
+    const closed = h('p', { class: 'closed', hidden: true },
+      'This question is closed. Answers can no longer be changed.');
+    const form = h('form', { class: 'answer', novalidate: true }, kit.body,
+      h('div', { class: 'actions' }, submit, pass), notice);
+    ui.heading = h('h1', { id: 'q-heading', tabindex: -1, text: q.title || HEADINGS[q.kind] });
+    const results = h('section', { class: 'card results', 'aria-labelledby': 'results-h',
+      hidden: true });
+    $('room-view').replaceChildren(
+      h('article', { class: 'card question', 'aria-labelledby': 'q-heading' }, ui.heading, closed,
+        q.vignette ? h('p', { class: 'vignette', text: q.vignette }) : null, form),
+      results);
+
+    form.addEventListener('input', changed);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const answer = kit.read();
+      if (answer === undefined) {
+        ui.error = kit.missing;
+        refresh();
+      } else {
+        send(answer);
+      }
+    });
+    form.addEventListener('keydown', (event) => { // Enter on a radio or slider submits too
+      if (event.key === 'Enter' && event.target.tagName === 'INPUT') {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+
+    function describe() {
+      if (ui.saving) return 'Saving…';
+      if (ui.error) return ui.error;
+      const passed = ui.answer === q.pass;
+      if (!ui.open) {
+        if (ui.answer === null) return 'You did not answer this question.';
+        return passed ? 'You passed on this question.' : 'Your answer was saved.';
+      }
+      if (ui.answer === null) return '';
+      if (ui.dirty) return 'You have changed your answer. Press Change answer to save it.';
+      return passed ? 'You passed. You can still answer while the question is open.' : SAVED;
+    }
+
+    function refresh() {
+      for (const control of form.elements) control.disabled = !ui.open;
+      if (ui.open && kit.ready) submit.disabled = !kit.ready();
+      submit.textContent = ui.answer === null ? 'Submit' : 'Change answer';
+      closed.hidden = ui.open;
+      const text = describe();
+      if (notice.textContent !== text) notice.textContent = text;
+      notice.classList.toggle('error', Boolean(ui.error));
+      form.setAttribute('aria-busy', String(ui.saving));
+    }
+
+    async function send(answer) {
+      if (ui.saving || !ui.open) return;
+      ui.saving = true;
+      ui.error = '';
+      refresh();
+      try {
+        const res = await putAnswer(ui.id, answer);
+        ui.answer = res.answer;
+        ui.dirty = false;
+        kit.write(res.answer);
+      } catch (err) {
+        if (err.code === 'question_closed') {
+          ui.open = false;
+          ui.dirty = false;
+          kit.write(ui.answer);
+          ui.error = 'This question closed before your answer was saved.';
+        } else if (err instanceof HttpError) {
+          ui.error = `Not saved: ${err.message}`;
+        } else {
+          ui.error = 'Not saved: the connection dropped. Please try again.';
+        }
+      } finally {
+        ui.saving = false;
+        refresh();
+      }
+    }
+
+    ui.update = (view) => {
+      const wasOpen = ui.open;
+      ui.open = view.question.state === 'open';
+      ui.answer = view.your_answer ?? null;
+      if (!ui.open) ui.dirty = false; // a closed question shows what was saved
+      if (!ui.dirty && !ui.saving) kit.write(ui.answer);
+      if (wasOpen !== ui.open) ui.error = '';
+      if (wasOpen && !ui.open) announce('This question is closed.');
+      if (!wasOpen && ui.open) announce('This question is open again.');
+      refresh();
+      showResults(results, view, q);
+    };
+    return ui;
+  }
+
+  function choiceKit(q) {
+    const options = [...q.options, { id: q.pass, text: 'Pass / prefer not to say' }];
+    const radios = options.map((o) => h('input', { type: 'radio', name: 'answer', id: `opt-${o.id}`,
+      value: o.id }));
+    const body = h('fieldset', { class: 'choices' }, h('legend', { text: q.prompt }),
+      ...options.map((o, i) => h('label', { class: o.id === q.pass ? 'choice pass' : 'choice',
+        for: `opt-${o.id}` }, radios[i], h('span', { text: o.text }))));
+    return {
+      body,
+      read: () => radios.find((r) => r.checked)?.value,
+      write: (answer) => radios.forEach((r) => { r.checked = r.value === answer; }),
+      missing: 'Choose one of the options, or pass.',
+    };
+  }
+
+  function scaleKit(q, changed) {
+    const steps = Math.round((q.max - q.min) / q.step);
+    const mid = q.min + Math.round(steps / 2) * q.step;
+    const slider = h('input', { type: 'range', id: 'scale', min: q.min, max: q.max, step: q.step,
+      value: mid, class: 'unset', 'aria-labelledby': 'scale-prompt',
+      'aria-describedby': 'scale-reading scale-poles' });
+    const reading = h('p', { id: 'scale-reading', class: 'reading', 'aria-live': 'polite' });
+    let chosen = false;
+    const anchor = (value) => {
+      let label = q.low_label;
+      for (const [point, text] of q.anchors) if (point <= value + 1e-9) label = text;
+      return label;
+    };
+    const show = () => {
+      slider.classList.toggle('unset', !chosen);
+      if (!chosen) {
+        reading.textContent = 'Move the slider to choose.';
+        slider.setAttribute('aria-valuetext', 'Not answered yet');
+        return;
+      }
+      const value = Number(slider.value);
+      reading.replaceChildren(h('span', { class: 'value', text: fmt(value) }), anchor(value));
+      slider.setAttribute('aria-valuetext', `${fmt(value)}: ${anchor(value)}`);
+    };
+    const choose = () => {
+      if (!chosen) { chosen = true; show(); changed(); }
+    };
+    slider.addEventListener('input', () => { chosen = true; show(); });
+    slider.addEventListener('click', choose);
+    slider.addEventListener('keydown', (event) => NAV_KEYS.has(event.key) && choose());
+    show();
+    const body = h('fieldset', { class: 'scale' },
+      h('legend', { id: 'scale-prompt', text: q.prompt }), reading, slider,
+      h('p', { id: 'scale-poles', class: 'poles' }, h('span', { text: q.low_label }),
+        h('span', { class: 'vh', text: ' to ' }), h('span', { text: q.high_label })),
+      q.note ? h('details', { class: 'note' }, h('summary', { text: 'About this slider' }),
+        h('p', { text: q.note })) : null);
+    return {
+      body,
+      passButton: true,
+      ready: () => chosen,
+      read: () => (chosen ? Number(slider.value) : undefined),
+      write: (answer) => {
+        chosen = typeof answer === 'number';
+        slider.value = String(chosen ? answer : mid);
+        show();
+      },
+      missing: 'Move the slider to choose, or pass.',
+    };
+  }
+
+  function textKit(q) {
+    const area = h('textarea', { id: 'reflection', name: 'reflection', rows: 4,
+      maxlength: q.max_length, 'aria-describedby': 'reflection-note reflection-count' });
+    const count = h('p', { id: 'reflection-count', class: 'count' });
+    let warned = null;
+    const show = () => {
+      const left = q.max_length - area.value.length;
+      count.textContent = `${area.value.length} / ${q.max_length} characters`;
+      count.classList.toggle('near', left <= 20);
+      if (left <= 20 && left % 10 === 0 && left !== warned) announce(`${left} characters left`);
+      warned = left;
+    };
+    area.addEventListener('input', show);
+    area.addEventListener('keydown', (event) => { // Ctrl+Enter or Cmd+Enter sends
+      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        area.form.requestSubmit();
+      }
+    });
+    show();
+    return {
+      body: h('div', { class: 'field' },
+        h('label', { for: 'reflection', class: 'prompt', text: q.prompt }),
+        h('p', { id: 'reflection-note', class: 'hint', text: 'The facilitator sees what you write. '
+          + 'It is shown to the group only if the facilitator approves it, and never with your '
+          + 'name.' }),
+        area, count),
+      passButton: true,
+      read: () => area.value.trim() || undefined,
+      write: (answer) => {
+        area.value = typeof answer === 'string' && answer !== q.pass ? answer : '';
+        show();
+      },
+      missing: 'Write something first, or pass.',
+    };
+  }
+
+  // ------------------------------------------------------------------------- results
+
+  function showResults(section, view, q) {
+    const r = view.results;
+    const key = JSON.stringify([r, view.question.revealed, view.your_answer]);
+    if (section.dataset.key === key) return;
+    const first = section.hidden || !section.querySelector('.figures');
+    section.dataset.key = key;
+    section.hidden = !r && !view.question.revealed;
+    if (section.hidden) return;
+    const content = !r
+      ? [h('p', { text: `The facilitator has shown the results. They appear here once at least `
+          + `${people(state.minGroup)} have answered.` })]
+      : { choice: choiceResults, scale: scaleResults, text: textResults }[r.kind](q, r,
+        view.your_answer);
+    section.replaceChildren(h('h2', { id: 'results-h', text: 'Group results' }), ...content);
+    if (r && first) announce('The group results are shown below the question.');
+  }
+
+  function choiceResults(q, r, mine) {
+    const list = h('ul', { class: 'bars figures' });
+    for (const o of q.options) {
+      const count = r.counts[o.id] ?? 0;
+      const pct = r.percentages[o.id] ?? 0;
+      const fill = h('span', { class: 'fill' });
+      fill.style.width = `${Math.max(0, Math.min(100, pct))}%`;
+      list.append(h('li', { class: o.id === mine ? 'mine' : null },
+        h('span', { class: 'label', text: o.text }),
+        h('span', { class: 'figure', text: `${people(count)} (${fmt(pct)}%)` }),
+        o.id === mine ? h('span', { class: 'you', text: ' · your answer' }) : null,
+        h('span', { class: 'track', 'aria-hidden': 'true' }, fill)));
+    }
+    const passes = r.passes ? ` ${people(r.passes)} passed.` : '';
+    return [h('p', { text: `${people(r.answered)} chose an option.${passes}` }), list];
+  }
+
+  function scaleResults(q, r, mine) {
+    const stat = (term, value) => h('div', {}, h('dt', { text: term }), h('dd', { text: value }));
+    const stats = h('dl', { class: 'stats figures' },
+      stat('Answered', String(r.n)),
+      stat('Median', fmt(r.median)),
+      stat('Middle half (quartiles)', `${fmt(r.q1)} to ${fmt(r.q3)}`),
+      r.passes ? stat('Passed', String(r.passes)) : null);
+    const most = Math.max(1, ...r.histogram.map(([, count]) => count));
+    const chart = h('ol', { class: 'histogram' });
+    const points = r.histogram.length <= 21 ? r.histogram : []; // too many columns for a phone
+    for (const [value, count] of points) {
+      const column = h('span', { class: 'col' });
+      column.style.height = `${(100 * count) / most}%`;
+      column.append(h('span', { class: 'n', text: count ? String(count) : '' }));
+      chart.append(h('li', { class: value === mine ? 'mine' : null },
+        h('span', { class: 'colwrap', 'aria-hidden': 'true' }, column),
+        h('span', { class: 'x', 'aria-hidden': 'true', text: fmt(value) }),
+        h('span', { class: 'vh', text: `${fmt(value)}: ${people(count)}.` })));
+    }
+    const yours = typeof mine === 'number' ? h('p', { class: 'hint', text: `Your answer: `
+      + `${fmt(mine)}${points.length ? ' (the green column)' : ''}.` }) : null;
+    if (!points.length) return [stats, yours];
+    return [stats, h('h3', { text: 'How many chose each point' }), chart,
+      h('p', { class: 'poles' }, h('span', { text: q.low_label }),
+        h('span', { class: 'vh', text: ' to ' }), h('span', { text: q.high_label })), yours];
+  }
+
+  function textResults(q, r) {
+    const texts = r.reflections || [];
+    const summary = h('p', { text: `${r.n} ${r.n === 1 ? 'reflection' : 'reflections'} received; `
+      + `${texts.length} shared with the group.` });
+    return [summary, texts.length
+      ? h('ul', { class: 'reflections figures' }, ...texts.map((t) => h('li', { text: String(t) })))
+      : h('p', { class: 'hint figures', text: 'None has been shared yet.' })];
+  }
+
+  // ------------------------------------------------------------------------- start
+
+  const match = location.pathname.match(/^\/join\/([^/]+)\/?$/);
+  if (match) {
+    const code = normalise(decodeURIComponent(match[1]));
+    if (location.pathname !== `/join/${code}`) history.replaceState(null, '', `/join/${code}`);
+    enterRoom(code);
+  } else {
+    showJoin();
+  }
+})();

@@ -1,0 +1,1475 @@
+"""The poll service over real HTTP on 127.0.0.1: every endpoint, every role, bad input and
+durability.
+
+Most tests share one in-process service (tornado on its own asyncio loop in a background thread,
+a SQLite store in a temporary directory) and talk to it with a plain blocking ``http.client``
+from the test thread; every test makes its own room, so tests do not see each other's data.
+The durability test runs ``python -m peerkit serve`` as a real process and SIGKILLs it under load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import http.client
+import io
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import tornado.httpserver
+import tornado.netutil
+
+from peerkit.content import Content, load_content
+from peerkit.model import PASS
+from peerkit.service import make_app
+from peerkit.store import InvalidAnswer, ResponseRecord, SQLiteStore
+from peerkit.store.base import JOIN_CODE_ALPHABET
+
+REPO = Path(__file__).resolve().parent.parent
+API = "/api/v1"
+CREATE_KEY = "creator-key-for-tests"
+PUBLIC_URL = "https://workshop.example"
+
+# --------------------------------------------------------------------------- HTTP client
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    text: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+def http_request(
+    base: str,
+    method: str,
+    path: str,
+    *,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 15,
+) -> Reply:
+    """One request on a fresh connection. Checks what must hold for every reply."""
+    url = urlsplit(base)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
+    try:
+        conn.request(method, path, body=data, headers=headers or {})
+        resp = conn.getresponse()
+        reply = Reply(resp.status, resp.headers, resp.read().decode("utf-8"))
+    finally:
+        conn.close()
+    # Never a server error, never a stack trace, whatever was sent.
+    assert reply.status < 500, (method, path, reply.status, reply.text)
+    assert "Traceback" not in reply.text, reply.text
+    if reply.status >= 400:
+        assert reply.headers.get("Content-Type", "").startswith("application/json"), reply.text
+        error = reply.json["error"]
+        assert set(error) == {"code", "message"}, error
+        assert isinstance(error["code"], str) and error["code"]
+        assert isinstance(error["message"], str) and error["message"]
+    return reply
+
+
+class Client:
+    """``api(method, path, body=None, secret=None) -> (status, json)`` against one service."""
+
+    base: str
+
+    def raw(
+        self,
+        method: str,
+        path: str,
+        data: bytes | None = None,
+        secret: str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 15,
+    ) -> Reply:
+        all_headers = dict(headers or {})
+        if secret is not None:
+            all_headers["Authorization"] = f"Bearer {secret}"
+        if data is not None:
+            all_headers.setdefault("Content-Type", "application/json")
+        return http_request(
+            self.base, method, path, data=data, headers=all_headers, timeout=timeout
+        )
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        secret: str | None = None,
+        timeout: float = 15,
+    ) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        reply = self.raw(method, API + path, data, secret, timeout=timeout)
+        return reply.status, reply.json
+
+    # -- conveniences ------------------------------------------------------------------------
+    def room(self, title: str = "Test room", **extra: Any) -> Room:
+        status, body = self("POST", "/rooms", {"title": title, **extra})
+        assert status == 201, body
+        return Room(body["code"], body["facilitator_key"])
+
+    def join(self, code: str) -> str:
+        status, body = self("POST", f"/rooms/{code}/join")
+        assert status == 201, body
+        return body["token"]
+
+    def add(self, room: Room, content_id: str | None = None, **body: Any) -> dict:
+        if content_id is not None:
+            body["content_id"] = content_id
+        status, record = self("POST", f"/rooms/{room.code}/questions", body, room.key)
+        assert status == 201, record
+        return record
+
+    def act(self, room: Room, qid: int, action: str) -> dict:
+        status, record = self("POST", f"/questions/{qid}/{action}", secret=room.key)
+        assert status == 200, record
+        return record
+
+    def opened(self, room: Room, content_id: str | None = None, **body: Any) -> int:
+        qid = self.add(room, content_id, **body)["id"]
+        self.act(room, qid, "open")
+        return qid
+
+    def answer(self, qid: int, token: str, answer: Any) -> tuple[int, Any]:
+        return self("PUT", f"/questions/{qid}/response", {"answer": answer}, token)
+
+    def answered(self, qid: int, token: str, answer: Any) -> dict:
+        status, body = self.answer(qid, token, answer)
+        assert status == 200, body
+        return body
+
+    def own_answer(self, qid: int, token: str) -> Any:
+        status, body = self("GET", f"/questions/{qid}/response", secret=token)
+        assert status == 200, body
+        return body["answer"]
+
+    def results(self, qid: int, secret: str, query: str = "") -> dict:
+        status, body = self("GET", f"/questions/{qid}/results{query}", secret=secret)
+        assert status == 200, body
+        return body
+
+    def questions(self, room: Room) -> list[dict]:
+        status, body = self("GET", f"/rooms/{room.code}/questions", secret=room.key)
+        assert status == 200, body
+        return body["questions"]
+
+
+@dataclass(frozen=True)
+class Room:
+    code: str
+    key: str
+
+
+# --------------------------------------------------------------------------- in-process service
+
+
+class LiveService(Client):
+    """The tornado app on its own asyncio loop in a background thread, on a free port."""
+
+    def __init__(
+        self, db: Path, content: Content | None, host: str = "127.0.0.1", **app_kwargs: Any
+    ) -> None:
+        # NORMAL still survives a killed process in WAL mode and keeps the tests quick;
+        # the durability test below runs the real command with the default (FULL).
+        self.store = SQLiteStore(db, synchronous="NORMAL")
+        self._content, self._host, self._kwargs = content, host, app_kwargs
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="peerkit-test-service", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(15):
+            raise RuntimeError("the test service did not start")
+        if self._error is not None:
+            raise self._error
+        self.base = f"http://{host}:{self.port}"
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self.loop = loop
+        try:
+            loop.run_until_complete(self._start())
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            self.server.stop()
+            loop.run_until_complete(self.server.close_all_connections())
+            loop.run_until_complete(self.app.peerkit.hub.close())
+            loop.close()
+
+    async def _start(self) -> None:
+        self.app = make_app(self.store, content=self._content, **self._kwargs)
+        self.server = tornado.httpserver.HTTPServer(self.app)
+        sockets = tornado.netutil.bind_sockets(0, self._host, family=socket.AF_INET)
+        self.server.add_sockets(sockets)
+        self.port = sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(15)
+        assert not self._thread.is_alive(), "the test service did not stop"
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    return load_content()
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory, content: Content) -> Iterator[LiveService]:
+    service = LiveService(tmp_path_factory.mktemp("service") / "peerkit.db", content)
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="module")
+def keyed(tmp_path_factory: pytest.TempPathFactory, content: Content) -> Iterator[LiveService]:
+    """A service with a creator key and a public address."""
+    service = LiveService(
+        tmp_path_factory.mktemp("keyed") / "peerkit.db",
+        content,
+        create_key=CREATE_KEY,
+        public_url=PUBLIC_URL + "/",
+    )
+    yield service
+    service.stop()
+
+
+def background(func: Callable[..., Any], *args: Any) -> Future:
+    """Run ``func`` in a thread of its own; returns its future."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(func, *args)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def timed(func: Callable[..., Any], *args: Any) -> Callable[[], tuple[Any, float]]:
+    """A callable that runs ``func`` and returns (its result, the monotonic time it returned)."""
+
+    def run() -> tuple[Any, float]:
+        result = func(*args)
+        return result, time.monotonic()
+
+    return run
+
+
+# Ad hoc questions: one of each kind, valid.
+CHOICE = {
+    "kind": "choice",
+    "id": "tea-or-coffee",
+    "prompt": "Tea or coffee?",
+    "options": [
+        {"id": "tea", "text": "Tea", "stance": "rescuing", "position": 2, "debrief": "Warm."},
+        {"id": "coffee", "text": "Coffee"},
+    ],
+}
+SCALE = {
+    "kind": "scale",
+    "id": "energy",
+    "prompt": "How much energy do you have?",
+    "low_label": "None at all",
+    "high_label": "Plenty",
+    "min": 0,
+    "max": 5,
+    "step": 0.5,
+    "anchors": [[0, "Running on empty"], [5, "Ready for anything"]],
+}
+TEXT = {"kind": "text", "id": "one-word", "prompt": "One word for today?", "max_length": 20}
+
+
+# --------------------------------------------------------------------------- health and rooms
+
+
+def test_health(api: LiveService) -> None:
+    status, body = api("GET", "/health")
+    assert status == 200
+    assert body["ok"] is True
+    assert re.fullmatch(r"\d+\.\d+\.\d+.*", body["version"])
+
+
+def test_create_room_from_loopback_without_a_key(api: LiveService) -> None:
+    status, body = api("POST", "/rooms", {"title": "Tuesday group", "min_group": 4})
+    assert status == 201, body
+    assert len(body["code"]) == 6 and set(body["code"]) <= set(JOIN_CODE_ALPHABET)
+    assert body["title"] == "Tuesday group"
+    assert body["min_group"] == 4
+    assert len(body["facilitator_key"]) >= 24
+    assert body["join_url"] == f"{api.base}/join/{body['code']}"
+    # With no body at all the defaults apply.
+    status, other = api("POST", "/rooms")
+    assert status == 201, other
+    assert other["min_group"] == 3 and other["title"] == ""
+    assert other["code"] != body["code"]
+    assert other["facilitator_key"] != body["facilitator_key"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"title": "x" * 201}, {"title": 7}, {"min_group": 0}, {"min_group": "3"}, {"min_group": True}],
+)
+def test_create_room_rejects_bad_fields(api: LiveService, body: dict) -> None:
+    status, reply = api("POST", "/rooms", body)
+    assert status == 400
+    assert reply["error"]["code"] == "bad_request"
+
+
+def test_create_room_needs_the_creator_key_when_one_is_set(keyed: LiveService) -> None:
+    status, body = keyed("POST", "/rooms", {"title": "no key"})
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+    status, body = keyed("POST", "/rooms", {"title": "wrong key"}, secret="not-the-key")
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+    reply = keyed.raw("POST", API + "/rooms", b"{}", headers={"Authorization": CREATE_KEY})
+    assert reply.status == 403  # the key without the Bearer scheme
+    status, body = keyed("POST", "/rooms", {"title": "right key"}, secret=CREATE_KEY)
+    assert status == 201, body
+    # --public-url decides the join link, without a doubled slash.
+    assert body["join_url"] == f"{PUBLIC_URL}/join/{body['code']}"
+    # A room's facilitator key is not a creator key.
+    status, _ = keyed("POST", "/rooms", {}, secret=body["facilitator_key"])
+    assert status == 403
+
+
+def _non_loopback_address() -> str | None:
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: nothing is sent
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+def test_without_a_creator_key_only_this_machine_may_create_rooms(
+    tmp_path: Path, content: Content
+) -> None:
+    address = _non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    try:
+        service = LiveService(tmp_path / "lan.db", content, host=address)
+    except OSError as exc:
+        pytest.skip(f"cannot listen on {address}: {exc}")
+    try:
+        status, body = service("POST", "/rooms", {"title": "from the LAN"})
+        assert (status, body["error"]["code"]) == (403, "forbidden")
+        assert "this machine" in body["error"]["message"]
+        # Everything else still works from another machine.
+        status, _ = service("GET", "/health")
+        assert status == 200
+    finally:
+        service.stop()
+
+
+def test_get_room_public_and_facilitator_views(api: LiveService) -> None:
+    room = api.room("Peer support basics", min_group=5)
+    status, public = api("GET", f"/rooms/{room.code}")
+    assert status == 200
+    assert public == {"code": room.code, "title": "Peer support basics", "min_group": 5}
+    # The code is read case- and space-insensitively.
+    status, lower = api("GET", f"/rooms/{room.code.lower()}")
+    assert (status, lower["code"]) == (200, room.code)
+
+    status, private = api("GET", f"/rooms/{room.code}", secret=room.key)
+    assert status == 200
+    assert private["participants"] == 0
+    assert private["current_question"] is None
+    token = api.join(room.code)
+    qid = api.opened(room, "housing-call")
+    status, private = api("GET", f"/rooms/{room.code}", secret=room.key)
+    assert (private["participants"], private["current_question"]) == (1, qid)
+
+    status, body = api("GET", f"/rooms/{room.code}", secret=token)
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+    assert "participants" not in body
+
+
+def test_join_gives_a_fresh_token_and_counts_participants(api: LiveService) -> None:
+    room = api.room()
+    tokens = []
+    for expected in (1, 2, 3):
+        status, body = api("POST", f"/rooms/{room.code}/join")
+        assert status == 201
+        assert body["room"] == room.code
+        tokens.append(body["token"])
+        _, view = api("GET", f"/rooms/{room.code}", secret=room.key)
+        assert view["participants"] == expected
+    assert len(set(tokens)) == 3
+    assert room.key not in tokens
+    # A token works in its own room (the participant's own, empty, answer).
+    qid = api.opened(room, "autonomy-control")
+    assert api.own_answer(qid, tokens[0]) is None
+
+
+# --------------------------------------------------------------------------- questions
+
+
+def test_questions_from_content(api: LiveService) -> None:
+    room = api.room()
+    scenario = api.add(room, "housing-call", tag="rescuer")
+    assert scenario["source"] == "housing-call"
+    assert scenario["tag"] == "rescuer"
+    assert (scenario["state"], scenario["revealed"], scenario["position"]) == ("draft", False, 1)
+    question = scenario["question"]
+    assert question["kind"] == "choice" and question["id"] == "housing-call"
+    assert [o["id"] for o in question["options"]] == ["a", "b", "c", "d", "e"]
+    # The facilitator sees the teaching material.
+    assert question["debrief"].startswith("Making the call is the classic rescue")
+    assert question["options"][0]["stance"] == "rescuing"
+
+    scale = api.add(room, "autonomy-control", tag="pre")["question"]
+    assert scale["kind"] == "scale"
+    assert (scale["min"], scale["max"], scale["step"]) == (0, 10, 1)
+    assert scale["low_label"] == "I decide for them"
+
+    prompt = api.add(room, "rescuer-closing")["question"]
+    assert prompt["kind"] == "text"
+    assert prompt["max_length"] == 280
+
+    listed = api.questions(room)
+    assert [(q["position"], q["source"]) for q in listed] == [
+        (1, "housing-call"),
+        (2, "autonomy-control"),
+        (3, "rescuer-closing"),
+    ]
+    assert listed[1]["tag"] == "pre"
+    # The single-question view for the facilitator matches the list.
+    status, single = api("GET", f"/questions/{listed[2]['id']}", secret=room.key)
+    assert status == 200 and single == listed[2]
+
+
+def test_unknown_content_id_is_404(api: LiveService) -> None:
+    room = api.room()
+    status, body = api("POST", f"/rooms/{room.code}/questions", {"content_id": "nope"}, room.key)
+    assert (status, body["error"]["code"]) == (404, "not_found")
+    assert "'nope'" in body["error"]["message"]
+    status, body = api("POST", f"/rooms/{room.code}/questions", {"content_id": 3}, room.key)
+    assert (status, body["error"]["code"]) == (400, "bad_request")
+    assert api.questions(room) == []
+
+
+def test_ad_hoc_questions(api: LiveService) -> None:
+    room = api.room()
+    choice = api.add(room, question=CHOICE)
+    assert choice["source"] is None
+    assert choice["question"]["options"][0]["debrief"] == "Warm."
+    scale = api.add(room, question=SCALE)
+    assert scale["question"]["step"] == 0.5
+    assert scale["question"]["anchors"] == [[0, "Running on empty"], [5, "Ready for anything"]]
+    text = api.add(room, question=TEXT, tag="check-in")
+    assert (text["question"]["max_length"], text["tag"]) == (20, "check-in")
+    assert [q["question"]["kind"] for q in api.questions(room)] == ["choice", "scale", "text"]
+    # The ad hoc questions take answers like content ones.
+    token = api.join(room.code)
+    for record, answer in ((choice, "coffee"), (scale, 2.5), (text, "hopeful")):
+        api.act(room, record["id"], "open")
+        assert api.answered(record["id"], token, answer)["answer"] == answer
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ({**CHOICE, "options": CHOICE["options"][:1]}, "2 to 6 options"),
+        ({**SCALE, "high_label": "none at all"}, "poles must differ"),
+        ({**SCALE, "min": 5, "max": 5}, "must be below"),
+        ({**SCALE, "step": 0.3}, "does not divide"),
+        ({**SCALE, "anchors": [[7, "off the scale"]]}, "anchor 7"),
+        ({**TEXT, "max_length": 0}, "max_length"),
+        ({**TEXT, "id": "Not An Id"}, "lowercase"),
+        ({**TEXT, "kind": "essay"}, "'kind'"),
+        ({**CHOICE, "options": "tea,coffee"}, "must be a list"),
+        ("just a string", "must be an object"),
+        # Bad values that once escaped the model as ValueError or OverflowError (a 500):
+        ({**SCALE, "anchors": [["middle", "Halfway"]]}, "malformed question"),
+        ({**SCALE, "anchors": ["ab"]}, "malformed question"),
+        pytest.param({**SCALE, "max": 10**400}, "malformed question", id="huge-max"),
+        pytest.param(
+            {
+                **CHOICE,
+                "options": [{**CHOICE["options"][0], "position": 10**400}, CHOICE["options"][1]],
+            },
+            "malformed question",
+            id="huge-position",
+        ),
+        # A scale with a billion points (or a vanishing step) once stalled every tally.
+        ({**SCALE, "max": 10**9, "step": 1}, "at most 1001 points"),
+        ({**SCALE, "step": 1e-12}, "at most 1001 points"),
+    ],
+)
+def test_invalid_ad_hoc_question_is_400(api: LiveService, question: Any, words: str) -> None:
+    room = api.room()
+    status, body = api("POST", f"/rooms/{room.code}/questions", {"question": question}, room.key)
+    assert status == 400, body
+    assert body["error"]["code"] == "invalid_question"
+    assert words in body["error"]["message"], body["error"]["message"]
+    assert api.questions(room) == []
+
+
+def test_question_body_needs_content_id_or_question(api: LiveService) -> None:
+    room = api.room()
+    status, body = api("POST", f"/rooms/{room.code}/questions", {"tag": "x"}, room.key)
+    assert (status, body["error"]["code"]) == (400, "bad_request")
+    status, body = api(
+        "POST",
+        f"/rooms/{room.code}/questions",
+        {"content_id": "housing-call", "tag": "t" * 41},
+        room.key,
+    )
+    assert (status, body["error"]["code"]) == (400, "bad_request")
+    assert api.questions(room) == []
+
+
+# --------------------------------------------------------------------------- roles
+
+
+ACTIONS = ("open", "close", "reveal", "hide", "reset")
+
+
+@dataclass
+class Scene:
+    """A room mid-session: a draft question, an open revealed text question with a pending
+    reflection, and an open unrevealed choice question with an answer."""
+
+    room: Room
+    token: str
+    draft: int
+    text: int
+    choice: int
+    reflection: int
+
+
+def make_scene(api: LiveService) -> Scene:
+    room = api.room()
+    token = api.join(room.code)
+    draft = api.add(room, "housing-call")["id"]
+    text = api.opened(room, "rescuer-closing")
+    api.answered(text, token, "What would help you most right now?")
+    api.act(room, text, "reveal")
+    choice = api.opened(room, "autonomy-control")
+    api.answered(choice, token, 7)
+    (response,) = api.store.responses(text)
+    return Scene(room, token, draft, text, choice, response.id)
+
+
+def scene_state(api: LiveService, scene: Scene) -> dict:
+    """Everything a refused request might have changed, read as the facilitator."""
+    questions = api.questions(scene.room)
+    _, room = api("GET", f"/rooms/{scene.room.code}", secret=scene.room.key)
+    text = api.results(scene.text, scene.room.key)
+    choice = api.results(scene.choice, scene.room.key)
+    return {
+        "questions": [(q["id"], q["state"], q["revealed"]) for q in questions],
+        "current": room["current_question"],
+        "participants": room["participants"],
+        "reflections": [(r["text"], r["moderation"]) for r in text["reflections"]],
+        "choice": choice["tally"],
+    }
+
+
+def test_a_participant_cannot_run_the_room(api: LiveService) -> None:
+    scene = make_scene(api)
+    before = scene_state(api, scene)
+    assert before["questions"] == [
+        (scene.draft, "draft", False),
+        (scene.text, "open", True),
+        (scene.choice, "open", False),
+    ]
+    assert before["reflections"] == [("What would help you most right now?", "pending")]
+    assert before["choice"]["n"] == 1
+
+    attempts = [
+        ("POST", f"/questions/{q}/{action}", None)
+        for q in (scene.draft, scene.text, scene.choice)
+        for action in ACTIONS
+    ]
+    attempts += [
+        ("GET", f"/rooms/{scene.room.code}/questions", None),
+        ("POST", f"/rooms/{scene.room.code}/questions", {"content_id": "housing-call"}),
+        ("POST", f"/rooms/{scene.room.code}/questions", {"question": TEXT}),
+        ("GET", f"/rooms/{scene.room.code}/export.csv", None),
+        ("GET", f"/rooms/{scene.room.code}/export.csv?rows=responses", None),
+        ("POST", f"/responses/{scene.reflection}/approve", None),
+        ("POST", f"/responses/{scene.reflection}/reject", None),
+        ("GET", f"/rooms/{scene.room.code}", None),
+    ]
+    for method, path, body in attempts:
+        data = None if body is None else json.dumps(body).encode()
+        reply = api.raw(method, API + path, data, secret=scene.token)
+        assert reply.status == 403, (method, path, reply.text)
+        assert reply.json["error"]["code"] == "forbidden"
+    assert scene_state(api, scene) == before
+
+
+def test_one_rooms_facilitator_cannot_touch_another_room(api: LiveService) -> None:
+    a = make_scene(api)
+    b = make_scene(api)
+    before = scene_state(api, b)
+    attempts = [
+        ("POST", f"/questions/{q}/{action}", None)
+        for q in (b.draft, b.text, b.choice)
+        for action in ACTIONS
+    ]
+    attempts += [
+        ("GET", f"/rooms/{b.room.code}", None),
+        ("GET", f"/rooms/{b.room.code}/questions", None),
+        ("POST", f"/rooms/{b.room.code}/questions", {"content_id": "housing-call"}),
+        ("GET", f"/rooms/{b.room.code}/export.csv", None),
+        ("GET", f"/questions/{b.text}/results", None),
+        ("GET", f"/questions/{b.choice}/results?after=0&timeout=5", None),
+        ("GET", f"/questions/{b.choice}", None),
+        ("GET", f"/rooms/{b.room.code}/current", None),
+        ("POST", f"/responses/{b.reflection}/approve", None),
+        ("POST", f"/responses/{b.reflection}/reject", None),
+    ]
+    for method, path, body in attempts:
+        data = None if body is None else json.dumps(body).encode()
+        reply = api.raw(method, API + path, data, secret=a.room.key)
+        assert reply.status == 403, (method, path, reply.text)
+        assert reply.json["error"]["code"] == "forbidden"
+
+    # A's participant can neither answer B's question nor read anything of B.
+    for method, path in [
+        ("PUT", f"/questions/{b.choice}/response"),
+        ("GET", f"/questions/{b.choice}/response"),
+        ("GET", f"/questions/{b.choice}/results"),
+        ("GET", f"/questions/{b.choice}"),
+        ("GET", f"/rooms/{b.room.code}/current"),
+    ]:
+        reply = api.raw(method, API + path, b'{"answer": 2}', secret=a.token)
+        assert reply.status == 403, (method, path, reply.text)
+    # Nor can a facilitator answer as a participant.
+    status, _ = api.answer(b.choice, b.room.key, 2)
+    assert status == 403
+    assert scene_state(api, b) == before
+    assert api.own_answer(b.choice, b.token) == 7
+
+
+# --------------------------------------------------------------------------- responding
+
+
+def test_respond_revote_and_read_back(api: LiveService) -> None:
+    room = api.room()
+    token, other = api.join(room.code), api.join(room.code)
+    qid = api.opened(room, "housing-call")
+    assert api.own_answer(qid, token) is None
+    first = api.answered(qid, token, "a")
+    assert (first["question"], first["answer"], first["moderation"]) == (qid, "a", None)
+    second = api.answered(qid, token, "c")
+    assert second["answer"] == "c"
+    assert second["updated_at"] >= first["updated_at"]
+    tally = api.results(qid, room.key)["tally"]
+    assert (tally["total"], tally["counts"]["a"], tally["counts"]["c"]) == (1, 0, 1)
+    assert api.own_answer(qid, token) == "c"
+    assert api.own_answer(qid, other) is None  # one participant's answer is not another's
+    api.answered(qid, other, PASS)
+    tally = api.results(qid, room.key)["tally"]
+    assert (tally["total"], tally["answered"], tally["passes"]) == (2, 1, 1)
+
+
+def test_responding_to_a_draft_or_closed_question_is_409(api: LiveService) -> None:
+    room = api.room()
+    token = api.join(room.code)
+    qid = api.add(room, "autonomy-control")["id"]
+    status, body = api.answer(qid, token, 4)
+    assert (status, body["error"]["code"]) == (409, "question_closed")
+    assert "not opened" in body["error"]["message"]
+    assert api.own_answer(qid, token) is None
+
+    api.act(room, qid, "open")
+    api.answered(qid, token, 4)
+    api.act(room, qid, "close")
+    status, body = api.answer(qid, token, 9)
+    assert (status, body["error"]["code"]) == (409, "question_closed")
+    assert "closed" in body["error"]["message"]
+    assert api.own_answer(qid, token) == 4
+    assert api.results(qid, room.key)["tally"]["median"] == 4
+    # Reopening takes answers again.
+    api.act(room, qid, "open")
+    assert api.answered(qid, token, 9)["answer"] == 9
+
+
+@pytest.fixture(scope="module")
+def answered(api: LiveService) -> tuple[Room, str, dict[str, int], dict[str, Any]]:
+    """A room with one open question of each kind, each answered validly by one participant."""
+    room = api.room()
+    token = api.join(room.code)
+    qids = {cid: api.opened(room, cid) for cid in ("housing-call", "autonomy-control")}
+    qids["rescuer-closing"] = api.opened(room, "rescuer-closing")
+    qids["energy"] = api.opened(room, question=SCALE)
+    valid = {
+        "housing-call": "c",
+        "autonomy-control": 6,
+        "rescuer-closing": "What matters most to you here?",
+        "energy": 1.5,
+    }
+    for cid, value in valid.items():
+        api.answered(qids[cid], token, value)
+    return room, token, qids, valid
+
+
+@pytest.mark.parametrize(
+    ("content_id", "answer", "words"),
+    [
+        ("housing-call", "z", "'z' is not an option of 'housing-call'"),
+        ("housing-call", 3, "must be an option id"),
+        ("housing-call", ["a"], "must be an option id"),
+        ("housing-call", None, "must be an option id"),
+        ("autonomy-control", 11, "outside the scale"),
+        ("autonomy-control", -1, "outside the scale"),
+        ("autonomy-control", 2.5, "not a point of the scale"),
+        ("autonomy-control", "5", "must be a number"),
+        ("autonomy-control", True, "must be a number"),
+        pytest.param(  # once an OverflowError that failed the whole batch (a 500)
+            "autonomy-control", 10**400, "not a usable value", id="autonomy-control-huge-int"
+        ),
+        ("energy", 1.25, "steps of 0.5"),
+        ("energy", 5.5, "outside the scale"),
+        ("rescuer-closing", "y" * 281, "the limit is 280"),
+        ("rescuer-closing", 42, "must be text"),
+        ("rescuer-closing", "   ", "is empty"),
+        ("rescuer-closing", {"text": "hi"}, "must be text"),
+    ],
+)
+def test_invalid_answers_are_422_and_change_nothing(
+    api: LiveService,
+    answered: tuple[Room, str, dict[str, int], dict[str, Any]],
+    content_id: str,
+    answer: Any,
+    words: str,
+) -> None:
+    room, token, qids, valid = answered
+    qid = qids[content_id]
+    version = api.results(qid, room.key)["version"]
+    status, body = api.answer(qid, token, answer)
+    assert status == 422, body
+    assert body["error"]["code"] == "invalid_answer"
+    assert words in body["error"]["message"], body["error"]["message"]
+    assert api.own_answer(qid, token) == valid[content_id]
+    results = api.results(qid, room.key)
+    assert results["version"] == version
+    assert results["tally"]["total"] == 1
+
+
+def test_a_rejected_answer_does_not_fail_others_committed_with_it(tmp_path: Path) -> None:
+    """Group commit writes many answers in one transaction: one bad value must be refused on
+    its own, not roll back (and fail) everyone else's."""
+    from peerkit.model import ScaleQuestion
+
+    with SQLiteStore(tmp_path / "batch.db") as store:
+        code = store.create_room("batch").room.code
+        qid = store.add_question(code, ScaleQuestion("s", "How much?", "Low", "High")).id
+        store.set_state(qid, "open")
+        a, b, c = (store.join(code).token for _ in range(3))
+        results = store.respond_many([(qid, a, 3), (qid, b, 10**400), (qid, c, 8)])
+        assert isinstance(results[0], ResponseRecord) and results[0].answer == 3
+        assert isinstance(results[1], InvalidAnswer)
+        assert isinstance(results[2], ResponseRecord) and results[2].answer == 8
+        assert sorted(r.answer for r in store.responses(qid)) == [3, 8]
+
+
+def test_answer_needs_an_answer_field(api: LiveService) -> None:
+    room = api.room()
+    token = api.join(room.code)
+    qid = api.opened(room, "housing-call")
+    status, body = api("PUT", f"/questions/{qid}/response", {"choice": "a"}, token)
+    assert (status, body["error"]["code"]) == (400, "bad_request")
+    assert api.own_answer(qid, token) is None
+
+
+# --------------------------------------------------------------------------- results
+
+
+def test_results_privacy_rule(api: LiveService) -> None:
+    room = api.room()  # min_group 3
+    tokens = [api.join(room.code) for _ in range(4)]
+    qid = api.opened(room, "housing-call")
+
+    # The facilitator always has the tally, even with nobody answering yet.
+    results = api.results(qid, room.key)
+    assert results["tally"]["total"] == 0
+    assert results["visible_to_participants"] is False
+    assert "tally" not in api.results(qid, tokens[0])
+
+    for token, answer in zip(tokens, ["a", "c", PASS], strict=False):
+        api.answered(qid, token, answer)
+    api.act(room, qid, "reveal")
+    # Revealed, but only two real answers: a pass does not count towards the minimum.
+    seen = api.results(qid, tokens[0])
+    assert seen["revealed"] is True and seen["min_group"] == 3
+    assert seen["visible_to_participants"] is False
+    assert "tally" not in seen
+    assert api.results(qid, room.key)["tally"]["counts"]["a"] == 1
+
+    api.answered(qid, tokens[3], "c")
+    seen = api.results(qid, tokens[0])
+    assert seen["visible_to_participants"] is True
+    assert seen["tally"]["counts"] == {"a": 1, "b": 0, "c": 2, "d": 0, "e": 0}
+    assert seen["tally"]["passes"] == 1
+    assert "reflections" not in seen
+
+    # Hidden again: gone for participants, still there for the facilitator.
+    api.act(room, qid, "hide")
+    seen = api.results(qid, tokens[0])
+    assert seen["visible_to_participants"] is False and "tally" not in seen
+    assert api.results(qid, room.key)["tally"]["answered"] == 3
+
+
+def test_enough_answers_but_not_revealed_stays_private(api: LiveService) -> None:
+    room = api.room()
+    tokens = [api.join(room.code) for _ in range(3)]
+    qid = api.opened(room, "autonomy-control")
+    for value, token in zip((2, 5, 9), tokens, strict=True):
+        api.answered(qid, token, value)
+    seen = api.results(qid, tokens[0])
+    assert seen["visible_to_participants"] is False and "tally" not in seen
+    api.act(room, qid, "reveal")
+    seen = api.results(qid, tokens[0])
+    assert seen["tally"]["median"] == 5 and seen["tally"]["n"] == 3
+
+
+def test_reflections_moderation_and_flags(api: LiveService) -> None:
+    room = api.room()
+    tokens = [api.join(room.code) for _ in range(4)]
+    qid = api.opened(room, "rescuer-closing")
+    texts = [
+        "What would you like to happen next?",
+        "Some days I think about suicide myself.",
+        "How can I help you do this yourself?",
+    ]
+    for token, text in zip(tokens, texts, strict=False):
+        api.answered(qid, token, text)
+    api.answered(qid, tokens[3], PASS)
+
+    reflections = api.results(qid, room.key)["reflections"]
+    assert [r["text"] for r in reflections] == texts  # passes are not reflections
+    assert {r["moderation"] for r in reflections} == {"pending"}
+    assert [r["flags"] for r in reflections] == [[], ["suicide"], []]
+
+    api.act(room, qid, "reveal")
+    seen = api.results(qid, tokens[0])
+    assert seen["visible_to_participants"] is True
+    assert seen["reflections"] == []  # nothing approved yet
+    ids = [r["id"] for r in reflections]
+    # A flagged reflection is for the facilitator's private attention, never the group's.
+    status, body = api("POST", f"/responses/{ids[1]}/approve", secret=room.key)
+    assert (status, body["error"]["code"]) == (409, "flagged")
+    assert api.results(qid, room.key)["reflections"][1]["moderation"] == "pending"
+    for response_id, action, state in [
+        (ids[0], "approve", "approved"),
+        (ids[1], "reject", "rejected"),
+        (ids[2], "approve", "approved"),
+    ]:
+        status, body = api("POST", f"/responses/{response_id}/{action}", secret=room.key)
+        assert status == 200
+        assert body == {"id": response_id, "moderation": state}
+
+    seen = api.results(qid, tokens[1])
+    assert seen["reflections"] == [texts[0], texts[2]]
+    assert texts[1] not in json.dumps(seen)
+    _, current = api("GET", f"/rooms/{room.code}/current", secret=tokens[1])
+    assert current["results"]["reflections"] == [texts[0], texts[2]]
+    full = api.results(qid, room.key)["reflections"]
+    assert [r["moderation"] for r in full] == ["approved", "rejected", "approved"]
+
+    # A changed reflection goes back for moderation.
+    api.answered(qid, tokens[0], "What matters to you about it?")
+    assert api.results(qid, tokens[2])["reflections"] == [texts[2]]
+
+    # Only reflections can be moderated.
+    pass_id = next(r.id for r in api.store.responses(qid) if r.answer == PASS)
+    choice = api.opened(room, "housing-call")
+    api.answered(choice, tokens[0], "c")
+    (choice_response,) = api.store.responses(choice)
+    for response_id in (choice_response.id, pass_id):
+        status, body = api("POST", f"/responses/{response_id}/approve", secret=room.key)
+        assert (status, body["error"]["code"]) == (409, "conflict"), body
+    status, body = api("POST", "/responses/999999999/approve", secret=room.key)
+    assert (status, body["error"]["code"]) == (404, "not_found")
+
+
+def test_reset_clears_answers_and_returns_to_draft(api: LiveService) -> None:
+    room = api.room()
+    token = api.join(room.code)
+    qid = api.opened(room, "housing-call")
+    api.answered(qid, token, "b")
+    api.act(room, qid, "reveal")
+    record = api.act(room, qid, "reset")
+    assert (record["state"], record["revealed"]) == ("draft", False)
+    assert api.results(qid, room.key)["tally"]["total"] == 0
+    assert api.own_answer(qid, token) is None
+    status, _ = api.answer(qid, token, "b")
+    assert status == 409
+
+
+def test_pre_post_comparison(api: LiveService) -> None:
+    room = api.room()
+    tokens = [api.join(room.code) for _ in range(4)]
+    pre = api.opened(room, "autonomy-control", tag="pre")
+    for token, value in zip(tokens, [2, 3, 5, PASS], strict=True):
+        api.answered(pre, token, value)
+    api.act(room, pre, "close")
+    post = api.opened(room, "autonomy-control", tag="post")
+    for token, value in zip(tokens, [6, 3, 4], strict=False):
+        api.answered(post, token, value)
+    path = f"/rooms/{room.code}/pre-post/autonomy-control"
+
+    status, body = api("GET", path, secret=room.key)
+    assert status == 200, body
+    assert (body["pre"], body["post"]) == (pre, post)
+    comparison = body["comparison"]
+    assert comparison["paired"] == 3  # the participant who passed is not paired
+    assert comparison["moved"] == {"towards_high": 1, "towards_low": 1, "unchanged": 1}
+    assert (comparison["pre"]["median"], comparison["post"]["median"]) == (3, 4)
+    assert comparison["median_shift"] == 1
+    assert comparison["pre"]["passes"] == 1
+
+    # Participants: only once both halves are revealed (each with enough answers).
+    for reveal in (None, pre):
+        if reveal is not None:
+            api.act(room, reveal, "reveal")
+        status, body = api("GET", path, secret=tokens[0])
+        assert (status, body["error"]["code"]) == (403, "not_revealed"), reveal
+    api.act(room, post, "reveal")
+    status, body = api("GET", path, secret=tokens[0])
+    assert status == 200 and body["comparison"] == comparison
+
+    other = api.room()
+    for secret, code, expected in [
+        (room.key, "scenario-missing", 404),
+        (api.join(other.code), "autonomy-control", 403),
+        (other.key, "autonomy-control", 403),
+    ]:
+        status, body = api("GET", f"/rooms/{room.code}/pre-post/{code}", secret=secret)
+        assert status == expected, body
+    assert api.raw("GET", API + path).status == 401
+    status, _ = api("GET", "/rooms/QQQQQQ/pre-post/autonomy-control", secret=room.key)
+    assert status == 404
+    # A scenario tagged pre and post cannot be compared as a scale.
+    api.add(room, "housing-call", tag="pre")
+    api.add(room, "housing-call", tag="post")
+    status, body = api("GET", f"/rooms/{room.code}/pre-post/housing-call", secret=room.key)
+    assert (status, body["error"]["code"]) == (409, "conflict")
+
+
+# --------------------------------------------------------------------------- long-poll
+
+
+def test_results_long_poll_wakes_on_a_new_response(api: LiveService) -> None:
+    room = api.room()
+    token = api.join(room.code)
+    qid = api.opened(room, "housing-call")
+    version = api.results(qid, room.key)["version"]
+    started = time.monotonic()
+    waiting = background(timed(api.results, qid, room.key, f"?after={version}&timeout=20"))
+    time.sleep(0.3)
+    assert not waiting.done(), "the long-poll returned before anything changed"
+    responded = time.monotonic()
+    api.answered(qid, token, "e")
+    results, returned = waiting.result(timeout=10)
+    assert results["version"] > version
+    assert results["tally"]["counts"]["e"] == 1
+    assert returned - responded < 2.0
+    assert returned - started >= 0.3
+
+
+def test_results_long_poll_times_out_unchanged(api: LiveService) -> None:
+    room = api.room()
+    qid = api.opened(room, "autonomy-control")
+    version = api.results(qid, room.key)["version"]
+    started = time.monotonic()
+    results = api.results(qid, room.key, f"?after={version}&timeout=0.5")
+    elapsed = time.monotonic() - started
+    assert 0.45 <= elapsed < 2.0
+    assert results["version"] == version
+    # An `after` older than the current version answers at once.
+    started = time.monotonic()
+    assert api.results(qid, room.key, f"?after={version - 1}&timeout=20")["version"] == version
+    assert time.monotonic() - started < 1.0
+
+
+def test_current_long_poll_wakes_when_the_facilitator_acts(api: LiveService) -> None:
+    room = api.room()
+    token = api.join(room.code)
+    qid = api.add(room, "housing-call")["id"]
+
+    def current(after: str, timeout: float = 20) -> dict:
+        status, body = api(
+            "GET", f"/rooms/{room.code}/current?after={after}&timeout={timeout}", secret=token
+        )
+        assert status == 200, body
+        return body
+
+    _, view = api("GET", f"/rooms/{room.code}/current", secret=token)
+    assert view["question"] is None and view["room"] == room.code
+
+    # Nothing happens: back after the timeout with the same etag.
+    started = time.monotonic()
+    same = current(view["etag"], 0.5)
+    assert 0.45 <= time.monotonic() - started < 2.0
+    assert same["etag"] == view["etag"]
+
+    for action, check in [
+        ("open", lambda v: v["question"]["id"] == qid and v["question"]["state"] == "open"),
+        ("reveal", lambda v: v["question"]["revealed"] is True),
+        ("close", lambda v: v["question"]["state"] == "closed"),
+    ]:
+        waiting = background(timed(current, view["etag"]))
+        time.sleep(0.3)
+        assert not waiting.done(), f"current returned before {action}"
+        acted = time.monotonic()
+        api.act(room, qid, action)
+        new_view, returned = waiting.result(timeout=10)
+        assert returned - acted < 2.0
+        assert new_view["etag"] != view["etag"]
+        assert check(new_view), (action, new_view)
+        view = new_view
+
+
+def test_current_shows_a_participant_only_their_own_answer(api: LiveService) -> None:
+    room = api.room()
+    me, other = api.join(room.code), api.join(room.code)
+    qid = api.opened(room, "housing-call")
+    api.answered(qid, me, "e")
+    api.answered(qid, other, "b")
+
+    status, view = api("GET", f"/rooms/{room.code}/current", secret=me)
+    assert status == 200
+    assert view["your_answer"] == "e"
+    assert view["results"] is None
+    question = view["question"]
+    assert (question["id"], question["kind"], question["state"]) == (qid, "choice", "open")
+    assert [o["id"] for o in question["options"]] == ["a", "b", "c", "d", "e"]
+    assert question["vignette"].startswith("Funmilayo")
+    assert question["pass"] == PASS
+    text = json.dumps(view)
+    for key in ("debrief", "position", "stance"):
+        assert key not in text, key
+    assert "classic rescue" not in text  # the debrief itself
+    assert "autonomy-supporting" not in text
+    assert me not in text and other not in text and room.key not in text
+    # The same view on the single-question endpoint.
+    status, single = api("GET", f"/questions/{qid}", secret=other)
+    assert status == 200 and single == question
+
+    _, theirs = api("GET", f"/rooms/{room.code}/current", secret=other)
+    assert theirs["your_answer"] == "b"
+    assert theirs["etag"] != view["etag"]
+
+    # Revealed with enough answers: the group's tally, and still no teaching material.
+    api.answered(qid, api.join(room.code), "c")
+    api.act(room, qid, "reveal")
+    _, view = api("GET", f"/rooms/{room.code}/current", secret=me)
+    assert view["results"]["counts"] == {"a": 0, "b": 1, "c": 1, "d": 0, "e": 1}
+    assert view["your_answer"] == "e"
+    text = json.dumps(view)
+    for key in ("debrief", "position", "stance", "classic rescue", me, other):
+        assert key not in text, key
+
+    # Reflections: nobody sees anyone else's text before it is approved and revealed.
+    prompt = api.opened(room, "rescuer-closing")
+    api.answered(prompt, other, "A secret-ish reflection from the other person")
+    _, view = api("GET", f"/rooms/{room.code}/current", secret=me)
+    assert view["question"]["id"] == prompt and view["your_answer"] is None
+    assert "secret-ish" not in json.dumps(view)
+    # The facilitator may poll too, and has no answer of their own.
+    _, facilitator = api("GET", f"/rooms/{room.code}/current", secret=room.key)
+    assert facilitator["your_answer"] is None
+
+
+# --------------------------------------------------------------------------- export
+
+
+def read_csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_export_totals_and_responses(api: LiveService) -> None:
+    room = api.room()
+    tokens = [api.join(room.code) for _ in range(4)]
+    choice = api.opened(room, "housing-call", tag="rescuer")
+    for token, answer in zip(tokens, ["a", "c", "c", PASS], strict=True):
+        api.answered(choice, token, answer)
+    scale = api.opened(room, "autonomy-control", tag="pre")
+    api.answered(scale, tokens[0], 2)
+    api.answered(scale, tokens[1], 8)
+
+    reply = api.raw("GET", f"{API}/rooms/{room.code}/export.csv", secret=room.key)
+    assert reply.status == 200
+    assert reply.headers["Content-Type"].startswith("text/csv")
+    assert f'filename="peerkit-{room.code}-totals.csv"' in reply.headers["Content-Disposition"]
+    assert reply.text.splitlines()[0] == "question,question_id,tag,kind,answer,count,percent"
+    rows = read_csv(reply.text)
+    choice_rows = {r["answer"]: r for r in rows if r["question_id"] == "housing-call"}
+    assert {k: (r["count"], r["percent"]) for k, r in choice_rows.items()} == {
+        "a": ("1", "33.3"),
+        "b": ("0", "0.0"),
+        "c": ("2", "66.7"),
+        "d": ("0", "0.0"),
+        "e": ("0", "0.0"),
+        PASS: ("1", ""),
+    }
+    assert {r["tag"] for r in choice_rows.values()} == {"rescuer"}
+    scale_rows = [r for r in rows if r["question_id"] == "autonomy-control"]
+    assert len(scale_rows) == 12  # points 0..10 and the passes
+    counts = {float(r["answer"]): int(r["count"]) for r in scale_rows if r["answer"] != PASS}
+    assert counts == {float(v): (1 if v in (2, 8) else 0) for v in range(11)}
+    assert {r["question"] for r in scale_rows} == {"2"} and scale_rows[0]["tag"] == "pre"
+
+    reply = api.raw("GET", f"{API}/rooms/{room.code}/export.csv?rows=responses", secret=room.key)
+    assert reply.status == 200
+    assert "responses.csv" in reply.headers["Content-Disposition"]
+    rows = read_csv(reply.text)
+    assert list(rows[0]) == [
+        "question",
+        "question_id",
+        "tag",
+        "kind",
+        "participant",
+        "answer",
+        "moderation",
+        "answered_at",
+    ]
+    # Participants are numbered 1..n in order of first answer, the same number across questions,
+    # so the scale answers pair with the scenario answers of the same (anonymous) people.
+    assert [(r["question_id"], r["participant"], r["answer"]) for r in rows] == [
+        ("housing-call", "1", "a"),
+        ("housing-call", "2", "c"),
+        ("housing-call", "3", "c"),
+        ("housing-call", "4", PASS),
+        ("autonomy-control", "1", "2.0"),
+        ("autonomy-control", "2", "8.0"),
+    ]
+    assert {r["tag"] for r in rows} == {"rescuer", "pre"}
+    assert {r["moderation"] for r in rows} == {""}
+    for secret in [*tokens, room.key]:
+        assert secret not in reply.text
+
+    status, body = api("GET", f"/rooms/{room.code}/export.csv", secret=tokens[0])
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+    status, body = api("GET", f"/rooms/{room.code}/export.csv")
+    assert status == 401
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_malformed_bodies(api: LiveService) -> None:
+    room = api.room()
+    token = api.join(room.code)
+    qid = api.opened(room, "housing-call")
+    api.answered(qid, token, "d")
+    questions = f"{API}/rooms/{room.code}/questions"
+    response = f"{API}/questions/{qid}/response"
+    for method, path, secret, data in [
+        ("POST", questions, room.key, b'{"content_id": "housing-call"'),
+        ("POST", questions, room.key, b'["housing-call"]'),
+        ("POST", questions, room.key, b"\x80\x81 not utf-8"),
+        ("PUT", response, token, b"{answer: 'a'}"),
+        ("PUT", response, token, b'"a"'),
+        ("PUT", response, token, b"[" * 5000),  # too deep for the parser: once a 500
+        ("POST", f"{API}/rooms", None, b"null"),
+    ]:
+        reply = api.raw(method, path, data, secret)
+        assert reply.status == 400, (path, data[:20], reply.text)
+        assert reply.json["error"]["code"] == "bad_json"
+    huge = json.dumps({"answer": "x" * 20_000}).encode()
+    reply = api.raw("PUT", response, huge, token)
+    assert (reply.status, reply.json["error"]["code"]) == (413, "too_large")
+    reply = api.raw("POST", questions, b" " * 20_000, room.key)
+    assert reply.status == 413
+    assert api.own_answer(qid, token) == "d"
+    assert len(api.questions(room)) == 1
+
+
+def test_text_that_is_not_valid_unicode_is_refused(api: LiveService) -> None:
+    """A lone surrogate is valid JSON; stored, it once broke room creation, question tags and,
+    from any participant, the facilitator's CSV export (500s)."""
+    room = api.room()
+    token = api.join(room.code)
+    qid = api.opened(room, "rescuer-closing")
+    api.answered(qid, token, "Ask what they need.")
+    for method, path, secret, data in [
+        ("POST", f"{API}/rooms", None, b'{"title": "Room \\ud800"}'),
+        (
+            "POST",
+            f"{API}/rooms/{room.code}/questions",
+            room.key,
+            b'{"content_id": "housing-call", "tag": "\\udfff"}',
+        ),
+        ("PUT", f"{API}/questions/{qid}/response", token, b'{"answer": "hello \\ud83d"}'),
+    ]:
+        reply = api.raw(method, path, data, secret)
+        assert (reply.status, reply.json["error"]["code"]) == (400, "bad_json"), reply.text
+        assert "Unicode" in reply.json["error"]["message"]
+    # A proper pair of surrogates is an ordinary emoji.
+    assert (
+        api.answered(qid, token, json.loads('"Ask \\ud83d\\ude42"'))["answer"] == "Ask \U0001f642"
+    )
+    reply = api.raw("GET", f"{API}/rooms/{room.code}/export.csv?rows=responses", secret=room.key)
+    assert reply.status == 200
+    assert "Ask \U0001f642" in reply.text
+    assert len(api.questions(room)) == 1
+
+
+def test_missing_or_malformed_authorization_is_401(api: LiveService) -> None:
+    room = api.room()
+    token = api.join(room.code)
+    qid = api.opened(room, "housing-call")
+    paths = [
+        ("GET", f"/rooms/{room.code}/questions"),
+        ("POST", f"/rooms/{room.code}/questions"),
+        ("GET", f"/rooms/{room.code}/export.csv"),
+        ("GET", f"/rooms/{room.code}/current"),
+        ("GET", f"/questions/{qid}"),
+        ("POST", f"/questions/{qid}/open"),
+        ("GET", f"/questions/{qid}/results"),
+        ("GET", f"/questions/{qid}/response"),
+        ("PUT", f"/questions/{qid}/response"),
+    ]
+    for headers in [{}, {"Authorization": f"Basic {token}"}, {"Authorization": "Bearer   "}]:
+        for method, path in paths:
+            data = b'{"answer": "a"}' if method in ("PUT", "POST") else None
+            reply = api.raw(method, API + path, data, headers=headers)
+            assert reply.status == 401, (method, path, headers, reply.text)
+            assert reply.json["error"]["code"] == "unauthenticated"
+            assert "Bearer" in reply.json["error"]["message"]
+    assert api.own_answer(qid, token) is None
+    assert api.questions(room)[0]["state"] == "open"
+
+
+def test_unknown_rooms_questions_and_responses_are_404(api: LiveService) -> None:
+    room = api.room()
+    token = api.join(room.code)
+    missing = "QQQQQQ" if room.code != "QQQQQQ" else "WWWWWW"
+    for method, path, secret in [
+        ("GET", f"/rooms/{missing}", None),
+        ("GET", f"/rooms/{missing}", room.key),
+        ("POST", f"/rooms/{missing}/join", None),
+        ("GET", f"/rooms/{missing}/questions", room.key),
+        ("POST", f"/rooms/{missing}/questions", room.key),
+        ("GET", f"/rooms/{missing}/current", token),
+        ("GET", f"/rooms/{missing}/export.csv", room.key),
+        ("GET", "/questions/999999999", room.key),
+        ("POST", "/questions/999999999/open", room.key),
+        ("GET", "/questions/999999999/results", room.key),
+        ("GET", "/questions/999999999/response", token),
+        ("PUT", "/questions/999999999/response", token),
+        ("POST", "/responses/999999999/reject", room.key),
+    ]:
+        data = b'{"answer": "a"}' if method in ("PUT", "POST") else None
+        reply = api.raw(method, API + path, data, secret)
+        assert reply.status == 404, (method, path, reply.text)
+        assert reply.json["error"]["code"] == "not_found"
+
+
+def test_unknown_paths_and_wrong_methods_answer_in_json(api: LiveService) -> None:
+    room = api.room()
+    for path in [
+        f"{API}/nope",
+        f"{API}/rooms/{room.code}/nope",
+        f"{API}/rooms/ABCDEFGHIJKLMNOPQ",  # longer than any code
+        f"{API}/questions/abc",
+        f"{API}/questions/1/explode",
+        "/nothing-here",
+    ]:
+        for method in ("GET", "POST"):
+            reply = api.raw(method, path, b"{}" if method == "POST" else None)
+            assert reply.status == 404, (method, path, reply.text)
+            assert reply.json["error"]["code"] == "not_found"
+    for method, path in [
+        ("DELETE", f"{API}/rooms"),
+        ("GET", f"{API}/rooms"),
+        ("POST", f"{API}/health"),
+        ("PATCH", f"{API}/rooms/{room.code}"),
+        ("GET", f"{API}/questions/1/open"),
+        ("POST", f"{API}/questions/1/response"),
+        ("DELETE", f"{API}/rooms/{room.code}/questions"),
+        ("GET", f"{API}/responses/1/approve"),
+    ]:
+        reply = api.raw(method, path, b"{}" if method != "GET" else None, room.key)
+        assert reply.status == 405, (method, path, reply.text)
+        assert reply.json["error"]["code"] == "method_not_allowed"
+        assert method in reply.json["error"]["message"]
+
+
+def test_bad_query_arguments_are_400(api: LiveService) -> None:
+    room = api.room()
+    token = api.join(room.code)
+    qid = api.opened(room, "housing-call")
+    for path in [
+        f"/questions/{qid}/results?after=soon",
+        f"/questions/{qid}/results?after=1&timeout=long",
+        f"/rooms/{room.code}/current?after=x&timeout=forever",
+    ]:
+        status, body = api("GET", path, secret=token)
+        assert (status, body["error"]["code"]) == (400, "bad_request"), path
+
+
+def test_participant_page_is_served(api: LiveService) -> None:
+    room = api.room()
+    for path in ("/", f"/join/{room.code}"):
+        reply = http_request(api.base, "GET", path)
+        assert reply.status == 200
+        assert reply.headers["Content-Type"].startswith("text/html")
+        assert "frame-ancestors 'none'" in reply.headers["Content-Security-Policy"]
+        assert "<html" in reply.text.lower()
+
+
+# --------------------------------------------------------------------------- durability
+
+
+def start_serve(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    """``python -m peerkit serve --port 0`` on ``db``; returns the process and its address."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PEERKIT_CREATE_KEY", "PEERKIT_DATA")}
+    with log.open("ab") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "peerkit", "serve", "--port", "0", "--db", str(db)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
+    assert proc.stdout is not None
+    try:
+        line = background(proc.stdout.readline).result(timeout=30)
+    except Exception:
+        proc.kill()
+        proc.wait()
+        raise
+    match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+    if match is None:
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"unexpected first line {line!r}; log:\n{log.read_text()}")
+    return proc, match.group(1)
+
+
+class Remote(Client):
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+
+def test_acknowledged_responses_survive_sigkill(tmp_path: Path) -> None:
+    db, log = tmp_path / "durable.db", tmp_path / "serve.log"
+    participants, kill_after, workers = 50, 100, 4
+    procs: list[subprocess.Popen] = []
+    try:
+        proc, base = start_serve(db, log)
+        procs.append(proc)
+        svc = Remote(base)
+        room = svc.room("Durability")
+        qids = {
+            "housing-call": svc.opened(room, "housing-call"),
+            "late-night-texts": svc.opened(room, "late-night-texts"),
+            "pre": svc.opened(room, "autonomy-control", tag="pre"),
+            "post": svc.opened(room, "autonomy-control", tag="post"),
+        }
+        tokens = [svc.join(room.code) for _ in range(participants)]
+        rng = random.Random(20240611)
+        items = []
+        for token in tokens:
+            for name, qid in qids.items():
+                value: Any = rng.randint(0, 10) if name in ("pre", "post") else rng.choice("abc")
+                items.append((qid, token, value))
+        rng.shuffle(items)
+        total = len(items)
+
+        acked: list[tuple[int, str, Any]] = []
+        failures: list[BaseException] = []
+        refusals: list[tuple[int, str]] = []
+        lock = threading.Lock()
+        enough = threading.Event()
+        url = urlsplit(base)
+
+        def work(chunk: list[tuple[int, str, Any]]) -> None:
+            conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+            for qid, token, value in chunk:
+                body = json.dumps({"answer": value}).encode()
+                headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+                try:
+                    conn.request("PUT", f"{API}/questions/{qid}/response", body, headers)
+                    resp = conn.getresponse()
+                    text = resp.read().decode()
+                except (OSError, http.client.HTTPException) as exc:
+                    conn.close()
+                    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+                    with lock:
+                        failures.append(exc)
+                    continue
+                with lock:
+                    if resp.status == 200 and json.loads(text)["answer"] == value:
+                        acked.append((qid, token, value))
+                        if len(acked) >= kill_after:
+                            enough.set()
+                    else:
+                        refusals.append((resp.status, text))
+            conn.close()
+
+        threads = [
+            threading.Thread(target=work, args=(items[i::workers],), daemon=True)
+            for i in range(workers)
+        ]
+        for thread in threads:
+            thread.start()
+        assert enough.wait(60), f"only {len(acked)} responses acknowledged; log:\n{log.read_text()}"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        for thread in threads:
+            thread.join(30)
+            assert not thread.is_alive()
+
+        assert proc.returncode == -signal.SIGKILL
+        assert refusals == []
+        assert len(acked) + len(failures) == total
+        assert kill_after <= len(acked) < total, "the kill did not land mid-load"
+
+        proc, base = start_serve(db, log)
+        procs.append(proc)
+        svc = Remote(base)
+        for qid, token, value in acked:
+            assert svc.own_answer(qid, token) == value, (qid, value)
+        acked_per_question = {qid: sum(1 for q, _, _ in acked if q == qid) for qid in qids.values()}
+        for qid, count in acked_per_question.items():
+            tally = svc.results(qid, room.key)["tally"]
+            assert count <= tally["total"] <= participants
+        # The restarted service still takes answers.
+        svc.answered(qids["pre"], tokens[0], 10)
+        assert svc.own_answer(qids["pre"], tokens[0]) == 10
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
