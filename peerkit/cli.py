@@ -68,6 +68,20 @@ def _lab(args: argparse.Namespace) -> int:
     )
 
 
+def _participant_copy(args: argparse.Namespace) -> int:
+    from .notebooks import write_participant_copies
+
+    try:
+        written = write_participant_copies([Path(p) for p in args.paths], Path(args.out))
+    except (OSError, ValueError) as exc:
+        print(f"peerkit participant-copy: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    print(f"{len(written)} participant copies written to {args.out}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="peerkit", description="Live, interactive peer-support workshops in Jupyter."
@@ -124,6 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
         "jupyter_args", nargs=argparse.REMAINDER, help="arguments after -- go to JupyterLab"
     )
     lab.set_defaults(run=_lab)
+
+    copy = commands.add_parser(
+        "participant-copy",
+        help="write participant copies of notebooks, without the facilitator notes",
+        description="Copy notebooks without the cells tagged 'facilitator' and without outputs.",
+    )
+    copy.add_argument("paths", nargs="+", help="notebooks, or folders of notebooks")
+    copy.add_argument("--out", default="participant-copy", help="folder for the copies")
+    copy.set_defaults(run=_participant_copy)
     return parser
 
 

@@ -1,0 +1,694 @@
+"""Load benchmark for the poll service: many participants answering one question at once.
+
+Run it as a script (it is not a test)::
+
+    python benchmarks/bench_service.py [--participants 500] [--rounds 20] [--db PATH]
+        [--mode both|saturated|paced] [--rate 2000] [--pages] [--client raw|tornado]
+
+It starts ``python -m peerkit serve`` as a real subprocess on 127.0.0.1 with a fresh SQLite
+database, creates a room, adds and opens the ``housing-call`` choice question and joins the
+participants. Then, in each phase, every participant answers ``--rounds`` times (a different
+option each time) over its own keep-alive connection while a facilitator long-polls the results:
+
+* saturated: each participant sends its next answer as soon as the last is acknowledged, so
+  all participants have one answer in flight at all times (the most the service can take);
+* paced: answers are due at a fixed total rate (``--rate``), spread evenly over participants;
+  latency is measured from when an answer was due, so a service that falls behind is charged
+  for the wait (no coordinated omission).
+
+It prints throughput, acknowledgement latency and response -> facilitator latency per phase,
+then one line of JSON, and stops the service. All traffic goes to 127.0.0.1; every loop is
+bounded in count and in time. See docs/performance.md for the method behind each figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import json
+import math
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HOST = "127.0.0.1"
+OPTIONS = ("a", "b", "c", "d", "e")
+QUESTION = "housing-call"
+REQUEST_TIMEOUT = 30.0  # seconds for any single request
+POLL_TIMEOUT = 2  # the facilitator's long-poll ?timeout=, so its loop re-checks often
+MAX_POLLS = 200_000
+
+
+# --------------------------------------------------------------------------- HTTP clients
+
+
+class HTTPError(Exception):
+    pass
+
+
+class RawConnection:
+    """A minimal HTTP/1.1 client over one keep-alive ``asyncio`` connection.
+
+    Only what this benchmark needs: one request at a time, bodies framed by Content-Length
+    (what tornado sends for finished responses), reconnect if the server closes.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.connects = 0
+
+    async def _connect(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+        self.connects += 1
+
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        if self.writer is None or self.writer.is_closing():
+            await self._connect()
+        assert self.reader is not None and self.writer is not None
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{self.port}"]
+        for name, value in (headers or {}).items():
+            lines.append(f"{name}: {value}")
+        if body or method in ("POST", "PUT"):
+            lines.append("Content-Type: application/json")
+            lines.append(f"Content-Length: {len(body)}")
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        status = int(status_line.split(" ", 2)[1])
+        length = 0
+        close = False
+        chunked = False
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "connection" and value.strip().lower() == "close":
+                close = True
+            elif name == "transfer-encoding" and "chunked" in value.lower():
+                chunked = True
+        if chunked:
+            data = b""
+            for _ in range(10_000):
+                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                chunk = await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+                data += chunk[:-2]
+        else:
+            data = await self.reader.readexactly(length) if length else b""
+        if close:
+            await self.close()
+        return status, data
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            try:
+                await self.writer.wait_closed()
+            except (ConnectionError, OSError):
+                pass
+            self.writer = None
+
+
+class TornadoConnection:
+    """The same interface over tornado's ``simple_httpclient`` (one new connection per request:
+    tornado's client does not keep connections alive). For comparison with the raw client."""
+
+    client = None
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.connects = 0
+
+    @classmethod
+    def configure(cls, max_clients: int) -> None:
+        from tornado.httpclient import AsyncHTTPClient
+
+        AsyncHTTPClient.configure(
+            "tornado.simple_httpclient.SimpleAsyncHTTPClient", max_clients=max_clients
+        )
+        cls.client = AsyncHTTPClient()
+
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        from tornado.httpclient import HTTPClientError
+
+        hdrs = dict(headers or {})
+        if method in ("POST", "PUT"):
+            hdrs["Content-Type"] = "application/json"
+        self.connects += 1
+        try:
+            response = await self.client.fetch(
+                f"http://{HOST}:{self.port}{path}",
+                method=method,
+                body=body if method in ("POST", "PUT") else None,
+                headers=hdrs,
+                request_timeout=REQUEST_TIMEOUT,
+                connect_timeout=REQUEST_TIMEOUT,
+            )
+        except HTTPClientError as exc:
+            if exc.response is None:
+                raise
+            return exc.code, exc.response.body or b""
+        return response.code, response.body or b""
+
+    async def close(self) -> None:
+        pass
+
+
+async def call(
+    conn, method: str, path: str, data: dict | None = None, key: str | None = None
+) -> tuple[int, dict]:
+    body = json.dumps(data).encode() if data is not None else b""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    status, raw = await asyncio.wait_for(conn.request(method, path, body, headers), REQUEST_TIMEOUT)
+    try:
+        payload = json.loads(raw) if raw else {}
+    except ValueError:
+        payload = {"raw": raw[:200].decode("utf-8", "replace")}
+    return status, payload
+
+
+async def expect(conn, method: str, path: str, data=None, key=None, status=200) -> dict:
+    got, payload = await call(conn, method, path, data, key)
+    if got != status:
+        raise HTTPError(f"{method} {path}: HTTP {got}, expected {status}: {payload}")
+    return payload
+
+
+# --------------------------------------------------------------------------- the service
+
+
+class Service:
+    """``python -m peerkit serve`` in a subprocess, on a free loopback port."""
+
+    def __init__(self, db: Path, log: Path, profile: Path | None = None) -> None:
+        self.db, self.log_path, self.profile = db, log, profile
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+
+    def start(self, timeout: float = 60.0) -> None:
+        env = dict(os.environ)
+        env.pop("PEERKIT_CREATE_KEY", None)  # room creation from loopback needs no key
+        self.log = open(self.log_path, "wb")  # closed in stop()
+        serve = ["serve", "--host", HOST, "--port", "0", "--db", str(self.db)]
+        if self.profile:  # the same service, run by this script under cProfile
+            command = [sys.executable, __file__, "--serve-profiled", str(self.profile), *serve]
+        else:
+            command = [sys.executable, "-m", "peerkit", *serve]
+        self.proc = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            env=env,
+        )
+        deadline = time.monotonic() + timeout
+        assert self.proc.stdout is not None
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        buffer = b""
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"the service exited with {self.proc.returncode}; see {self.log_path}"
+                )
+            chunk = self.proc.stdout.read() or b""
+            buffer += chunk
+            match = re.search(rb"listening on http://127\.0\.0\.1:(\d+)", buffer)
+            if match:
+                self.port = int(match.group(1))
+                return
+            time.sleep(0.02)
+        raise RuntimeError(f"the service did not announce its port within {timeout:.0f} s")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the service process so far (Linux /proc)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, AttributeError):
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()
+
+
+# --------------------------------------------------------------------------- measurement
+
+
+@dataclass
+class Sent:
+    participant: int
+    round: int
+    t_due: float  # when the answer was due: its send time, or its slot in a paced phase
+    t_send: float = math.nan
+    t_ack: float = math.nan
+    status: int = 0
+    updated_at: str = ""
+    error: str = ""
+
+
+@dataclass
+class Phase:
+    sent: list[Sent] = field(default_factory=list)
+    polls: list[tuple[float, int]] = field(default_factory=list)  # (time received, version)
+    poll_errors: int = 0
+    participants_done: asyncio.Event = field(default_factory=asyncio.Event)
+    participants: int = 0
+    page_polls: int = 0
+    page_errors: int = 0
+    expected_version: int = 0
+
+
+@dataclass
+class Setup:
+    """Everything a phase needs: the room, the question and the open connections."""
+
+    service: Service
+    admin: object
+    code: str
+    key: str
+    qid: int
+    tokens: list[str]
+    conns: list  # one per participant, for answers
+    fac_conn: object
+    pages: list  # one per participant when --pages: the participant page's long-poll
+    time_limit: float
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (no interpolation); NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+async def participant(
+    conn,
+    qid: int,
+    index: int,
+    token: str,
+    first_round: int,
+    rounds: int,
+    phase: Phase,
+    start: float,
+    rate: float | None,
+    deadline: float,
+) -> None:
+    """Answer ``rounds`` times in sequence on one connection: as fast as acknowledgements come
+    back (``rate`` None), or each answer at its own slot of a schedule of ``rate`` answers per
+    second across all participants."""
+    path = f"/api/v1/questions/{qid}/response"
+    headers = {"Authorization": f"Bearer {token}"}
+    participants = phase.participants
+    for k in range(rounds):
+        if time.monotonic() > deadline:
+            return
+        r = first_round + k
+        answer = OPTIONS[(index + r) % len(OPTIONS)]  # a different option every round
+        body = json.dumps({"answer": answer}).encode()
+        if rate is None:
+            item = Sent(index, r, time.perf_counter())
+        else:
+            item = Sent(index, r, start + (k * participants + index) / rate)
+            delay = item.t_due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        item.t_send = time.perf_counter()
+        phase.sent.append(item)
+        try:
+            status, raw = await asyncio.wait_for(
+                conn.request("PUT", path, body, headers), REQUEST_TIMEOUT
+            )
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, HTTPError, ValueError) as exc:
+            item.t_ack = time.perf_counter()
+            item.error = f"{type(exc).__name__}: {exc}"
+            await conn.close()
+            continue
+        item.t_ack = time.perf_counter()
+        item.status = status
+        if status == 200:
+            item.updated_at = json.loads(raw)["updated_at"]
+        else:
+            item.error = raw[:200].decode("utf-8", "replace")
+
+
+async def facilitator(
+    conn, qid: int, key: str, version: int, phase: Phase, deadline: float
+) -> None:
+    """Long-poll the results until it has seen every stored response (or time runs out)."""
+    for _ in range(MAX_POLLS):
+        if time.monotonic() > deadline:
+            return
+        if phase.participants_done.is_set() and version >= phase.expected_version:
+            return
+        try:
+            status, data = await call(
+                conn,
+                "GET",
+                f"/api/v1/questions/{qid}/results?after={version}&timeout={POLL_TIMEOUT}",
+                key=key,
+            )
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            phase.poll_errors += 1
+            print(f"facilitator poll failed: {exc!r}", file=sys.stderr)
+            await conn.close()
+            continue
+        now = time.perf_counter()
+        if status != 200:
+            phase.poll_errors += 1
+            print(f"facilitator poll: HTTP {status}: {data}", file=sys.stderr)
+            await asyncio.sleep(0.05)
+            continue
+        version = data["version"]
+        phase.polls.append((now, version))
+
+
+async def page(conn, code: str, token: str, phase: Phase, deadline: float) -> None:
+    """What the participant page does while open: long-poll the room's current question."""
+    etag = None
+    for _ in range(MAX_POLLS):
+        if time.monotonic() > deadline or phase.participants_done.is_set():
+            return
+        wait = f"?after={etag}&timeout={POLL_TIMEOUT}" if etag else ""
+        try:
+            status, data = await call(conn, "GET", f"/api/v1/rooms/{code}/current{wait}", key=token)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            phase.page_errors += 1
+            print(f"page poll failed: {exc!r}", file=sys.stderr)
+            await conn.close()
+            continue
+        phase.page_polls += 1
+        if status != 200:
+            phase.page_errors += 1
+            await asyncio.sleep(0.05)
+            continue
+        etag = data["etag"]
+
+
+async def drive(setup: Setup, first_round: int, rounds: int, rate: float | None) -> dict:
+    """One phase: every participant answers ``rounds`` times while the facilitator watches."""
+    admin, conns, qid, key, service = setup.admin, setup.conns, setup.qid, setup.key, setup.service
+    tokens, time_limit = setup.tokens, setup.time_limit
+    before = await expect(admin, "GET", f"/api/v1/questions/{qid}/results", key=key)
+    v0 = before["version"]
+    phase = Phase(participants=len(conns))
+    phase.expected_version = v0 + len(conns) * rounds  # refined once participants finish
+    deadline = time.monotonic() + time_limit
+    client_cpu0, server_cpu0 = time.process_time(), service.cpu_seconds()
+    watcher = asyncio.create_task(facilitator(setup.fac_conn, qid, key, v0, phase, deadline))
+    pages = [
+        asyncio.create_task(page(c, setup.code, tokens[i], phase, deadline))
+        for i, c in enumerate(setup.pages)
+    ]
+    await asyncio.sleep(0.05 if not pages else 1.0)  # let the long-polls settle in
+    start = time.perf_counter()
+    await asyncio.gather(
+        *(
+            participant(c, qid, i, tokens[i], first_round, rounds, phase, start, rate, deadline)
+            for i, c in enumerate(conns)
+        )
+    )
+    end = time.perf_counter()
+    client_cpu, server_cpu = (
+        time.process_time() - client_cpu0,
+        service.cpu_seconds() - server_cpu0,
+    )
+    ok = [s for s in phase.sent if s.status == 200]
+    phase.expected_version = v0 + len(ok)
+    phase.participants_done.set()
+    try:
+        await asyncio.wait_for(asyncio.gather(watcher, *pages), time_limit)
+    except TimeoutError:
+        pass
+    final = await expect(admin, "GET", f"/api/v1/questions/{qid}/results", key=key)
+
+    errors = [s for s in phase.sent if s.status != 200]
+    elapsed = end - start
+    ack_ms = [(s.t_ack - s.t_due) * 1000 for s in ok]
+    # Commit order: the server stamps updated_at inside the write transaction (ms resolution);
+    # ties are broken by the order acknowledgements reached the client. The k-th stored
+    # response raised the question's version to v0 + k.
+    order = sorted(ok, key=lambda s: (s.updated_at, s.t_ack))
+    poll_times = [t for t, _ in phase.polls]
+    poll_versions = [v for _, v in phase.polls]
+    fac_ms, fac_after_ack_ms, unseen = [], [], 0
+    for position, s in enumerate(order, start=1):
+        i = bisect.bisect_left(poll_versions, v0 + position)
+        if i == len(poll_versions):
+            unseen += 1
+            continue
+        fac_ms.append((poll_times[i] - s.t_due) * 1000)
+        fac_after_ack_ms.append((poll_times[i] - s.t_ack) * 1000)
+    last: dict[int, int] = {}
+    for s in ok:
+        last[s.participant] = max(s.round, last.get(s.participant, -1))
+    expected_counts = dict.fromkeys(OPTIONS, 0)
+    for index, r in last.items():
+        expected_counts[OPTIONS[(index + r) % len(OPTIONS)]] += 1
+    counts = final["tally"]["counts"]
+    consistent = (
+        final["version"] == v0 + len(ok)
+        and not any(counts.get(o, 0) < n for o, n in expected_counts.items())
+        and (first_round > 0 or all(counts.get(o, 0) == n for o, n in expected_counts.items()))
+    )
+    return {
+        "mode": "saturated" if rate is None else f"paced {rate:g}/s",
+        "offered_rate": rate,
+        "responses_sent": len(phase.sent),
+        "responses_ok": len(ok),
+        "errors": len(errors),
+        "error_samples": sorted({f"{s.status} {s.error}"[:160] for s in errors})[:5],
+        "elapsed_s": round(elapsed, 3),
+        "responses_per_s": round(len(ok) / elapsed, 1) if elapsed > 0 else None,
+        "ack_p50_ms": round(percentile(ack_ms, 50), 1),
+        "ack_p99_ms": round(percentile(ack_ms, 99), 1),
+        "ack_max_ms": round(max(ack_ms, default=math.nan), 1),
+        "facilitator_p50_ms": round(percentile(fac_ms, 50), 1),
+        "facilitator_p95_ms": round(percentile(fac_ms, 95), 1),
+        "facilitator_after_ack_p95_ms": round(percentile(fac_after_ack_ms, 95), 1),
+        "facilitator_polls": len(phase.polls),
+        "facilitator_poll_errors": phase.poll_errors,
+        "page_polls": phase.page_polls,
+        "page_poll_errors": phase.page_errors,
+        "unseen_by_facilitator": unseen,
+        "client_cpu_s": round(client_cpu, 2),
+        "server_cpu_s": round(server_cpu, 2),
+        "load_average_1min_after": round(os.getloadavg()[0], 2),
+        "consistent": consistent,
+    }
+
+
+async def bench(args: argparse.Namespace, port: int, service: Service) -> dict:
+    load_before = round(os.getloadavg()[0], 2)
+    Conn = RawConnection if args.client == "raw" else TornadoConnection
+    if args.client == "tornado":
+        TornadoConnection.configure(max_clients=args.participants + 10)
+    admin = Conn(port)
+    room = await expect(admin, "POST", "/api/v1/rooms", {"title": "benchmark"}, status=201)
+    code, key = room["code"], room["facilitator_key"]
+    question = await expect(
+        admin,
+        "POST",
+        f"/api/v1/rooms/{code}/questions",
+        {"content_id": QUESTION},
+        key,
+        status=201,
+    )
+    qid = question["id"]
+    await expect(admin, "POST", f"/api/v1/questions/{qid}/open", {}, key)
+
+    conns = [Conn(port) for _ in range(args.participants)]
+    t0 = time.perf_counter()
+    joined = await asyncio.gather(
+        *(expect(c, "POST", f"/api/v1/rooms/{code}/join", status=201) for c in conns)
+    )
+    join_seconds = time.perf_counter() - t0
+    tokens = [j["token"] for j in joined]
+
+    pages = [Conn(port) for _ in range(args.participants)] if args.pages else []
+    setup = Setup(service, admin, code, key, qid, tokens, conns, Conn(port), pages, args.time_limit)
+    phases = []
+    if args.mode in ("both", "saturated"):
+        phases.append(await drive(setup, 0, args.rounds, None))
+    if args.mode in ("both", "paced"):
+        phases.append(await drive(setup, args.rounds, args.rounds, args.rate))
+    for c in [*conns, *pages, setup.fac_conn, admin]:
+        await c.close()
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average_1min_before": load_before,
+        "client": args.client,
+        "participants": args.participants,
+        "pages": bool(args.pages),
+        "rounds": args.rounds,
+        "join_seconds": round(join_seconds, 3),
+        "connections_opened": sum(c.connects for c in conns),
+        "phases": phases,
+    }
+
+
+def report(result: dict) -> None:
+    print(
+        f"client {result['client']}; {result['participants']} participants joined in "
+        f"{result['join_seconds']:.2f} s; {result['rounds']} answers each per phase; "
+        f"{result['connections_opened']} participant connections opened; "
+        f"load average before {result['load_average_1min_before']}"
+    )
+    for p in result["phases"]:
+        rows = [
+            ("responses sent", p["responses_sent"]),
+            ("errors (non-200 or failed)", p["errors"]),
+            ("elapsed", f"{p['elapsed_s']:.2f} s"),
+            ("responses per second", p["responses_per_s"]),
+            ("ack latency p50 / p99", f"{p['ack_p50_ms']} / {p['ack_p99_ms']} ms"),
+            (
+                "response -> facilitator p50 / p95",
+                f"{p['facilitator_p50_ms']} / {p['facilitator_p95_ms']} ms",
+            ),
+            ("facilitator polls", p["facilitator_polls"]),
+            ("participant page polls (errors)", f"{p['page_polls']} ({p['page_poll_errors']})"),
+            ("CPU: client / server", f"{p['client_cpu_s']} / {p['server_cpu_s']} s"),
+            ("load average (1 min) after", p["load_average_1min_after"]),
+            ("final version and tally consistent", p["consistent"]),
+        ]
+        print(f"-- {p['mode']}")
+        width = max(len(name) for name, _ in rows)
+        for name, value in rows:
+            print(f"   {name:<{width}}  {value}")
+        for sample in p["error_samples"]:
+            print(f"   error: {sample}")
+
+
+def serve_profiled(out: str, serve_args: list[str]) -> int:
+    """Run ``peerkit serve`` with cProfile on every thread (event loop and store thread);
+    write the merged statistics to ``out`` when the service stops."""
+    import cProfile
+    import pstats
+    import threading
+
+    from peerkit.cli import main as peerkit_main
+
+    profiles: list[cProfile.Profile] = []
+
+    def start_in_thread(*_: object) -> None:
+        profile = cProfile.Profile()
+        profiles.append(profile)
+        profile.enable()  # replaces this hook for the rest of the thread
+
+    threading.setprofile(start_in_thread)
+    main_profile = cProfile.Profile()
+    main_profile.enable()
+    try:
+        return peerkit_main(serve_args)
+    finally:
+        main_profile.disable()
+        stats = pstats.Stats(main_profile)
+        for profile in profiles:
+            stats.add(profile)
+        stats.dump_stats(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--serve-profiled"]:
+        return serve_profiled(argv[1], argv[2:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--participants", type=int, default=500)
+    parser.add_argument(
+        "--rounds", type=int, default=20, help="answers per participant in each phase (default 20)"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("both", "saturated", "paced"),
+        default="both",
+        help="saturated: every participant answers again as soon as acknowledged "
+        "(throughput); paced: answers at --rate per second in total (latency "
+        "at that load); both (default): saturated, then paced",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=2000.0,
+        help="answers per second offered in the paced phase (default 2000)",
+    )
+    parser.add_argument(
+        "--pages",
+        action="store_true",
+        help="also keep every participant's page open: a second connection per participant "
+        "long-polling /rooms/{code}/current, as the participant web page does",
+    )
+    parser.add_argument("--db", help="database file (default: a new one in a temporary folder)")
+    parser.add_argument(
+        "--client",
+        choices=("raw", "tornado"),
+        default="raw",
+        help="raw: keep-alive asyncio HTTP/1.1 (default); tornado: "
+        "simple_httpclient, a new connection per request",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=120.0,
+        help="seconds after which the response phase stops (default 120)",
+    )
+    parser.add_argument(
+        "--profile-server",
+        metavar="PATH",
+        help="run the service under cProfile (all threads) and write its "
+        "statistics to PATH (slows the service down; for investigation only)",
+    )
+    args = parser.parse_args(argv)
+    if not 1 <= args.participants <= 5000 or not 1 <= args.rounds <= 1000:
+        parser.error("--participants must be 1..5000 and --rounds 1..1000")
+
+    with tempfile.TemporaryDirectory(prefix="peerkit-bench-") as tmp:
+        db = Path(args.db) if args.db else Path(tmp) / "bench.db"
+        if db.exists():
+            parser.error(f"{db} exists; the benchmark needs a new database file")
+        profile = Path(args.profile_server).resolve() if args.profile_server else None
+        service = Service(db, Path(tmp) / "service.log", profile)
+        try:
+            service.start()
+            print(
+                f"service pid {service.proc.pid} on http://{HOST}:{service.port}; "
+                f"database {db}; Python {platform.python_version()}; "
+                f"{os.cpu_count()} CPUs",
+                flush=True,
+            )
+            result = asyncio.run(bench(args, service.port, service))
+        finally:
+            service.stop()
+    report(result)
+    print(json.dumps(result))
+    good = all(p["errors"] == 0 and p["consistent"] for p in result["phases"])
+    return 0 if good else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
