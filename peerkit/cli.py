@@ -65,6 +65,7 @@ def _lab(args: argparse.Namespace) -> int:
         new_room=args.new_room,
         title=args.title,
         jupyter_args=args.jupyter_args,
+        public_url=args.public_url,
     )
 
 
@@ -134,6 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--new-room", action="store_true", help="start a fresh room instead of resuming"
     )
     lab.add_argument("--title", default="Peer support workshop", help="title of a new room")
+    lab.add_argument(
+        "--public-url",
+        default="",
+        help="the address participants use (default: this machine's LAN address and the port)",
+    )
     lab.add_argument(
         "jupyter_args", nargs=argparse.REMAINDER, help="arguments after -- go to JupyterLab"
     )

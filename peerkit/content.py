@@ -883,7 +883,10 @@ def _display(path: Path) -> str:
 def _files(root: Path) -> list[Path]:
     if root.is_file():
         return [root]
-    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    files = [p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()]
+    # By folder, then by name without its extension: rescuer.yaml before rescuer-extra.yaml, so
+    # a file an educator adds comes after the module's own scenarios.
+    return sorted(files, key=lambda p: (p.parent.parts, p.stem))
 
 
 def _read(root: Path) -> tuple[_Found, list[Problem]]:

@@ -8,12 +8,14 @@ responses it is writing before it exits.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
 import secrets
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -33,16 +35,38 @@ def data_home() -> Path:
 
 
 def lan_address() -> str | None:
-    """This machine's address on the local network, if it has one (for phones to reach)."""
+    """This machine's address on the local network, if it has one (for phones to reach).
+
+    Reads the addresses of the network interfaces (no traffic is sent); a private address such
+    as 192.168.x.x is preferred, as that is what a room's Wi-Fi hands out.
+    """
+    found = [a for a in _interface_addresses() if not a.is_loopback and not a.is_link_local]
+    if not found:
+        try:
+            infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+        except OSError:
+            infos = []
+        found = [ipaddress.ip_address(sockaddr[0]) for *_, sockaddr in infos]
+        found = [a for a in found if not a.is_loopback]
+    found.sort(key=lambda a: not a.is_private)
+    return str(found[0]) if found else None
+
+
+def _interface_addresses() -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses of this machine's interfaces (Linux: SIOCGIFADDR)."""
     try:
-        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-    except OSError:
-        return None
-    for *_, sockaddr in infos:
-        address = sockaddr[0]
-        if not address.startswith("127."):
-            return address
-    return None
+        import fcntl
+    except ImportError:  # not Linux or macOS
+        return []
+    addresses = []
+    for _index, name in socket.if_nameindex():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            try:
+                packed = fcntl.ioctl(sock.fileno(), 0x8915, struct.pack("256s", name[:15].encode()))
+            except OSError:
+                continue
+        addresses.append(ipaddress.IPv4Address(packed[20:24]))
+    return addresses
 
 
 def start_service(
@@ -128,6 +152,7 @@ def run_lab(
     new_room: bool,
     title: str,
     jupyter_args: list[str],
+    public_url: str = "",
 ) -> int:
     import segno
 
@@ -141,7 +166,7 @@ def run_lab(
         room = room_for_lab(local_url, home / "lab-room.json", create_key, new_room, title)
         service_port = local_url.rsplit(":", 1)[1]
         lan = lan_address() if host in ("0.0.0.0", "") else None  # noqa: S104
-        public = f"http://{lan}:{service_port}" if lan else local_url
+        public = public_url.rstrip("/") or (f"http://{lan}:{service_port}" if lan else local_url)
         join_url = f"{public}/join/{room['code']}"
         env.update(
             PEERKIT_SERVICE_URL=local_url,

@@ -414,7 +414,7 @@ class LivePollChart(w.VBox):
             example = self._illustrative()
             png = self._chart.render(None, illustrative=example, own_answer=own)
             self.caption.value = self._caption(
-                charts.describe(self.question, example), illustrative=True
+                charts.describe(self.question, None, illustrative=example, own_answer=own)
             )
             self.state_label.value = _status(
                 "info", "Illustrative example group, not real responses; your answer is marked."
@@ -426,7 +426,7 @@ class LivePollChart(w.VBox):
                 "wait", "Waiting for the facilitator to open this question."
             )
         elif not session.is_facilitator and results.tally is None:
-            png = self._chart.render(None, below_minimum=results.min_group)
+            png = self._chart.render(None, note="Results appear when the facilitator reveals them.")
             self.caption.value = ""
             self.state_label.value = _status(
                 "wait", "Results appear when the facilitator reveals them."
@@ -487,9 +487,8 @@ class LivePollChart(w.VBox):
         return make_tally(self.question, answers).as_dict()
 
     @staticmethod
-    def _caption(text: str, illustrative: bool = False) -> str:
-        prefix = "Illustrative example group. " if illustrative else ""
-        return f'<p class="peerkit-chart-text">{_text(prefix + text)}</p>'
+    def _caption(text: str) -> str:
+        return f'<p class="peerkit-chart-text">{_text(text)}</p>'
 
     # -- following the room live ---------------------------------------------------------
     def start(self) -> None:
@@ -545,6 +544,7 @@ class FacilitatorConsole(w.VBox):
     count, the current question's state and actions, and moderation of reflections."""
 
     current = traitlets.Unicode(help="The content id of the question being run.").tag(sync=True)
+    current_tag = traitlets.Unicode("", help="Its tag, e.g. 'pre' or 'post'.").tag(sync=True)
     participants = traitlets.Int(0, help="People who have joined the room.")
 
     def __init__(self, session: Session, module: str | None = None, **kwargs: Any) -> None:
@@ -553,15 +553,25 @@ class FacilitatorConsole(w.VBox):
             raise PermissionError("the facilitator console needs the facilitator's key")
         self.session = session
         content = session.content
-        items: list[tuple[str, str]] = []
+        items: list[tuple[str, tuple[str, str]]] = []
         if module is not None:
-            content.module(module)
+            kind = content.module(module).kind
             items += [
-                (f"Scenario: {s.question.title}", s.id) for s in content.scenarios_for(module)
+                (f"Scenario: {s.question.title}", (s.id, "")) for s in content.scenarios_for(module)
             ]
-            items += [(f"Slider: {s.question.title}", s.id) for s in content.scales_for(module)]
+            if kind in ("opening", "closing"):
+                scale = content.pre_post_scale
+                when = "start" if kind == "opening" else "end"
+                tag = "pre" if kind == "opening" else "post"
+                items.append(
+                    (f"Slider: {scale.question.title} ({when} of workshop)", (scale.id, tag))
+                )
             items += [
-                (f"Reflection: {p.question.prompt[:50]}", p.id) for p in content.prompts_for(module)
+                (f"Slider: {s.question.title}", (s.id, "")) for s in content.scales_for(module)
+            ]
+            items += [
+                (f"Reflection: {p.question.prompt[:50]}", (p.id, ""))
+                for p in content.prompts_for(module)
             ]
         self.picker = w.Dropdown(
             options=items, description="Question", style={"description_width": "initial"}
@@ -637,14 +647,14 @@ class FacilitatorConsole(w.VBox):
         except ServiceUnavailable as exc:
             self.count_label.value = _status("error", exc.message)
 
-    def _select(self, content_id: str) -> None:
-        self.current = content_id
+    def _select(self, item: tuple[str, str]) -> None:
+        self.current, self.current_tag = item
         self.confirm_reset.layout.display = "none"
         self._refresh_state()
 
     def _refresh_state(self) -> None:
         try:
-            info = self.session.question(self.current)
+            info = self.session.question(self.current, self.current_tag)
         except ClientError as exc:
             self.state_label.value = _status("error", exc.message)
             return
@@ -662,7 +672,8 @@ class FacilitatorConsole(w.VBox):
         """Run a console action by name (what each button does)."""
         if action == "next":
             values = [v for _, v in self.picker.options]
-            index = values.index(self.current) if self.current in values else -1
+            here = (self.current, self.current_tag)
+            index = values.index(here) if here in values else -1
             if index + 1 < len(values):
                 self.picker.value = values[index + 1]
             return
@@ -673,7 +684,7 @@ class FacilitatorConsole(w.VBox):
             )
             return
         try:
-            info = self.session.question(self.current)
+            info = self.session.question(self.current, self.current_tag)
             assert info is not None
             self.session.act(info.id, action)
         except ClientError as exc:

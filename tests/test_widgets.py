@@ -18,7 +18,9 @@ from peerkit.rehearsal import rehearse
 from peerkit.widgets import ReflectionBox
 
 
-def http(url: str, method: str = "GET", body: dict | None = None, secret: str | None = None) -> dict:
+def http(
+    url: str, method: str = "GET", body: dict | None = None, secret: str | None = None
+) -> dict:
     request = urllib.request.Request(
         url, data=json.dumps(body).encode() if body is not None else None, method=method
     )
@@ -155,7 +157,9 @@ def test_chart_respects_the_minimum_group(content) -> None:
     session.act(info.id, "open")
     chart = LivePollChart(session, "autonomy-control", "pre", follow=False)
     assert "results show once 3 have answered" in chart.caption.value
-    open_view = LivePollChart(session, "autonomy-control", "pre", follow=False, respect_minimum=False)
+    open_view = LivePollChart(
+        session, "autonomy-control", "pre", follow=False, respect_minimum=False
+    )
     assert "median" in open_view.caption.value.lower()
 
 
@@ -182,7 +186,8 @@ def test_solo_chart_is_labelled_illustrative(solo: LocalSession) -> None:
     vote.submit.click()
     chart = LivePollChart(solo, "housing-call")
     assert "Illustrative" in chart.state_label.value
-    assert "Illustrative example group" in chart.caption.value
+    assert "illustrative" in chart.caption.value.lower()
+    assert "your answer" in chart.caption.value.lower()
     assert bytes(chart.image.value).startswith(b"\x89PNG")
 
 
@@ -206,7 +211,7 @@ def test_console_runs_a_question(content) -> None:
     session = rehearse(n=12, seed=7)
     console = FacilitatorConsole(session, module="rescuer")
     scenario_ids = [s.id for s in content.scenarios_for("rescuer")]
-    assert console.current == scenario_ids[0]
+    assert (console.current, console.current_tag) == (scenario_ids[0], "")
     assert console.participants == 12
     console.do("open")
     assert "Open" in console.state_label.value and "12 responses" in console.state_label.value
@@ -223,7 +228,7 @@ def test_console_runs_a_question(content) -> None:
 def test_console_moderates_and_keeps_flagged_reflections_private(content) -> None:
     session = rehearse(n=4, seed=8)
     console = FacilitatorConsole(session, module="rescuer")
-    console.picker.value = "rescuer-closing"
+    console.picker.value = ("rescuer-closing", "")
     console.do("open")
     info = session.question("rescuer-closing")
     session.respond(info.id, "Some days I think about suicide.")
@@ -258,7 +263,9 @@ def room(live_service) -> dict:
 
 def test_group_mode_vote_reaches_the_service(room, content, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PEERKIT_HOME", str(tmp_path))
-    facilitator = RemoteSession(room["url"], room["code"], facilitator_key=room["facilitator_key"], content=content)
+    facilitator = RemoteSession(
+        room["url"], room["code"], facilitator_key=room["facilitator_key"], content=content
+    )
     participant = RemoteSession(room["url"], room["code"].lower(), content=content)
     assert participant.role == "participant" and facilitator.role == "facilitator"
     vote = ScenarioVote(participant, "housing-call")
@@ -288,12 +295,18 @@ def test_unreachable_service_is_reported_plainly(room, content, tmp_path, monkey
     assert "can't be reached" in html.unescape(vote.status.value)
 
 
-def test_thirty_participants_reach_the_facilitator_chart(room, content, tmp_path, monkeypatch) -> None:
+def test_thirty_participants_reach_the_facilitator_chart(
+    room, content, tmp_path, monkeypatch
+) -> None:
     monkeypatch.setenv("PEERKIT_HOME", str(tmp_path))
-    facilitator = RemoteSession(room["url"], room["code"], facilitator_key=room["facilitator_key"], content=content)
+    facilitator = RemoteSession(
+        room["url"], room["code"], facilitator_key=room["facilitator_key"], content=content
+    )
     info = facilitator.question("useless")
     facilitator.act(info.id, "open")
-    tokens = [http(f"{room['url']}/api/v1/rooms/{room['code']}/join", "POST")["token"] for _ in range(30)]
+    tokens = [
+        http(f"{room['url']}/api/v1/rooms/{room['code']}/join", "POST")["token"] for _ in range(30)
+    ]
     options = list(content.question("useless").option_ids)
     finished: dict[str, float] = {}
 
@@ -327,9 +340,18 @@ def test_thirty_participants_reach_the_facilitator_chart(room, content, tmp_path
 
 def test_connect_chooses_the_mode(room, content, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PEERKIT_HOME", str(tmp_path))
-    for name in ("PEERKIT_SERVICE_URL", "PEERKIT_ROOM", "PEERKIT_FACILITATOR_KEY", "PEERKIT_PUBLIC_URL"):
+    for name in (
+        "PEERKIT_SERVICE_URL",
+        "PEERKIT_ROOM",
+        "PEERKIT_FACILITATOR_KEY",
+        "PEERKIT_PUBLIC_URL",
+        "PEERKIT_REHEARSE",
+    ):
         monkeypatch.delenv(name, raising=False)
     assert connect(content=content).mode == "solo"
+    monkeypatch.setenv("PEERKIT_REHEARSE", "4")
+    assert connect(content=content).participant_count() == 4
+    monkeypatch.delenv("PEERKIT_REHEARSE")
     monkeypatch.setenv("PEERKIT_SERVICE_URL", room["url"])
     with pytest.raises(ValueError, match="room code"):
         connect(content=content)
@@ -340,3 +362,16 @@ def test_connect_chooses_the_mode(room, content, tmp_path, monkeypatch) -> None:
     session = connect(content=content)
     assert session.role == "facilitator" and session.mode == "group"
     assert session.join_url == f"http://192.0.2.7:8765/join/{room['code']}"
+
+
+@pytest.mark.parametrize("module, tag", [("setup", "pre"), ("wrap-up", "post")])
+def test_console_runs_the_pre_post_slider(module: str, tag: str) -> None:
+    session = rehearse(n=5, seed=9)
+    console = FacilitatorConsole(session, module=module)
+    scale_id = session.content.pre_post_scale.id
+    assert (scale_id, tag) in [value for _, value in console.picker.options]
+    console.picker.value = (scale_id, tag)
+    console.do("open")
+    info = session.question(scale_id, tag)
+    assert info.state == "open" and info.tag == tag
+    assert session.results(info.id).tally["total"] == 5
