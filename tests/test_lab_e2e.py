@@ -60,6 +60,7 @@ LAB_START = 60  # s: JupyterLab answering its REST API
 KERNEL_START = 60_000  # ms: the notebook's kernel started and idle
 WIDGET_RENDER = 30_000  # ms: the vote widget drawn after Run All
 SAVE = 30_000  # ms: "Saved: ..." after Submit (queued behind the remaining cells)
+RUN_ALL = 60_000  # ms: every cell of the notebook run
 STOP_GRACE = 10  # s: SIGTERM before SIGKILL
 
 pytestmark = [
@@ -107,7 +108,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _get_json(url: str, body: object = None, key: str | None = None) -> dict:
+def _call(url: str, body: object = None, key: str | None = None) -> dict:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method="GET" if data is None else "POST")
     request.add_header("Accept", "application/json")
@@ -128,7 +129,7 @@ class Service:
     db: Path
 
     def api(self, path: str, body: object = None, key: str | None = None) -> dict:
-        return _get_json(self.url + "/api/v1" + path, body, key)
+        return _call(self.url + "/api/v1" + path, body, key)
 
 
 @dataclass
@@ -146,7 +147,7 @@ class Lab:
     runtime: Path
 
     def api(self, path: str) -> object:
-        return _get_json(f"{self.url}{path}?token={self.token}")
+        return _call(f"{self.url}{path}?token={self.token}")
 
 
 @pytest.fixture
@@ -191,10 +192,8 @@ def service(tmp_path: Path) -> Iterator[Service]:
 
 @pytest.fixture
 def room(service: Service) -> Room:
-    """A room with the notebook's first scenario open, as the facilitator's console leaves it."""
     created = service.api("/rooms", {"title": "JupyterLab end-to-end test"})
-    room = Room(created["code"], created["facilitator_key"])
-    return room
+    return Room(created["code"], created["facilitator_key"])
 
 
 @pytest.fixture
@@ -309,6 +308,8 @@ def test_vote_in_workshop_notebook(page: sync_api.Page, lab: Lab, service: Servi
     qid = service.api(f"/rooms/{room.code}/questions", {"content_id": scenario.id}, room.key)["id"]
     service.api(f"/questions/{qid}/open", {}, room.key)
 
+    cells = json.loads((ROOT / "workshops" / NOTEBOOK).read_text())["cells"]
+    code_cells = sum(cell["cell_type"] == "code" for cell in cells)
     for stale in (SCREENSHOT, FAILURE_SCREENSHOT, FAILURE_LOG):
         stale.unlink(missing_ok=True)
     ARTIFACTS.mkdir(exist_ok=True)
@@ -330,13 +331,23 @@ def test_vote_in_workshop_notebook(page: sync_api.Page, lab: Lab, service: Servi
             has=page.locator(".widget-radio-box")
         )
         expect(vote.get_by_text("Your answer")).to_be_visible(timeout=WIDGET_RENDER)
-        expect(vote.get_by_label(option.text)).to_be_visible(timeout=WIDGET_RENDER)
-        vote.get_by_label(option.text).check()
+        choice = vote.get_by_role("radio", name=option.text, exact=True)
+        expect(choice).to_be_visible(timeout=WIDGET_RENDER)
+        choice.check()
+        expect(choice).to_be_checked()
         vote.get_by_role("button", name="Submit answer").click()
-        expect(vote.locator(".peerkit-status")).to_contain_text(
-            f"Saved: {option.text}", timeout=SAVE
+        expect(vote.get_by_role("status").filter(has_text="Saved:")).to_have_text(
+            f"✓ Saved: {option.text}. You can change your answer while the question is open.",
+            timeout=SAVE,
         )
         page.screenshot(path=str(SCREENSHOT))
+
+        # Every code cell ran (the later ones may finish after the vote) and none failed.
+        prompts = page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt")
+        expect(prompts).to_have_text([re.compile(r"^\[\d+\]:$")] * code_cells, timeout=RUN_ALL)
+        expect(page.locator("#jp-main-statusbar")).to_contain_text("| Idle")
+        errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+        expect(errors).to_have_count(0)
     except BaseException:
         page.screenshot(path=str(FAILURE_SCREENSHOT))
         shutil.copyfile(lab.log, FAILURE_LOG)

@@ -23,7 +23,6 @@ from .. import __version__
 from ..content import Content
 from ..model import (
     PASS,
-    ChoiceQuestion,
     ModelError,
     ScaleQuestion,
     Tally,
@@ -89,33 +88,20 @@ class Settings:
 
 
 def participant_view(record: QuestionRecord) -> dict:
-    """What a participant may see of a question: no debriefs, no spectrum positions."""
-    q = record.question
-    view: dict[str, Any] = {
-        "id": record.id,
-        "source": record.source,
-        "tag": record.tag,
-        "kind": q.kind,
-        "title": q.title,
-        "prompt": q.prompt,
-        "state": record.state,
-        "revealed": record.revealed,
-    }
-    if isinstance(q, ChoiceQuestion):
-        view["vignette"] = q.vignette
-        view["options"] = [{"id": o.id, "text": o.text} for o in q.options]
-    elif isinstance(q, ScaleQuestion):
-        view.update(
-            min=q.min,
-            max=q.max,
-            step=q.step,
-            low_label=q.low_label,
-            high_label=q.high_label,
-            anchors=[[value, label] for value, label in q.anchors],
-            note=q.note,
-        )
-    else:
-        view["max_length"] = q.max_length
+    """What a participant may see of a question: no debriefs, no stances, no spectrum positions
+    (they would tell people which answer the facilitator hopes for)."""
+    view = question_to_dict(record.question)
+    view.pop("debrief", None)
+    if "options" in view:
+        view["options"] = [{"id": o["id"], "text": o["text"]} for o in view["options"]]
+    view.setdefault("title", "")
+    view.update(
+        id=record.id,
+        source=record.source,
+        tag=record.tag,
+        state=record.state,
+        revealed=record.revealed,
+    )
     view["pass"] = PASS
     return view
 
