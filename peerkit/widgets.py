@@ -24,6 +24,13 @@ log = logging.getLogger(__name__)
 __all__ = ["AutonomySlider", "FacilitatorConsole", "LivePollChart", "ReflectionBox", "ScenarioVote"]
 
 PASS_LABEL = "Pass / prefer not to say"  # noqa: S105 - a label
+#: ipywidgets gives each radio row a fixed height, so a long option that wraps would overlap the
+#: next one and hide its button; let rows grow with their text instead.
+OPTION_STYLE = (
+    "<style>.peerkit-options .widget-radio-box label{display:flex;align-items:flex-start;"
+    "gap:.5em;height:auto;line-height:1.35;padding:.3em 0;white-space:normal}"
+    ".peerkit-options .widget-radio-box input{flex:none;order:-1;margin:.2em 0 0}</style>"
+)
 #: Redraw a live chart at most this often (seconds between redraws).
 MIN_REDRAW_INTERVAL = 0.25
 
@@ -151,7 +158,8 @@ class _AnswerWidget(w.VBox):
         self.submit.description = "Change answer"
         shown = PASS_LABEL if stored == PASS else self.describe_answer(stored)
         self.status.value = _status(
-            "ok", f"Saved: {shown}. You can change your answer while the question is open."
+            "ok",
+            f"Saved: {shown.rstrip('.')}. You can change your answer while the question is open.",
         )
 
     def describe_answer(self, answer: object) -> str:
@@ -174,10 +182,12 @@ class ScenarioVote(_AnswerWidget):
             layout=w.Layout(width="auto"),
             style={"description_width": "initial"},
         )
+        self.options.add_class("peerkit-options")
         super().__init__(session, scenario_id, tag, **kwargs)
         self.pass_button.layout.display = "none"  # pass is one of the options
         self.options.observe(self._picked, "value")
         self.children = [
+            w.HTML(OPTION_STYLE),
             _header(question.title, question.vignette),
             w.HTML(f"<p><strong>{_text(question.prompt)}</strong></p>"),
             self.options,
