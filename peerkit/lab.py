@@ -144,6 +144,10 @@ def _stop(proc: subprocess.Popen, name: str, grace: float = 15) -> None:
         proc.wait()
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_lab(
     *,
     host: str,
@@ -191,6 +195,10 @@ def run_lab(
         if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in command:
             command.append("--allow-root")
         lab = subprocess.Popen(command, env=env, start_new_session=True)
+        # Closing the terminal or `kill` stops both as Ctrl-C does (the children run in their
+        # own sessions, so only this process hears the signal).
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, _interrupt)
         try:
             return lab.wait()
         except KeyboardInterrupt:

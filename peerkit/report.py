@@ -33,7 +33,8 @@ def report_html(session: Session) -> str:
         tally = results.tally or {}
         question = info.question
         chart = charts.PollChart(question)
-        if tally.get("answered", tally.get("n", 0)) < results.min_group:
+        enough = tally.get("answered", tally.get("n", 0)) >= results.min_group
+        if not enough:
             png = chart.render(tally, below_minimum=results.min_group)
             text = f"Fewer than {results.min_group} answers; results are not shown."
         else:
@@ -41,7 +42,9 @@ def report_html(session: Session) -> str:
             text = charts.describe(question, tally)
         chart.close()
         title = question.title or question.prompt
-        approved = [r["text"] for r in results.reflections if r.get("moderation") == "approved"]
+        approved = [
+            r["text"] for r in results.reflections if enough and r.get("moderation") == "approved"
+        ]
         quotes = "".join(f"<blockquote>{_esc(t)}</blockquote>" for t in approved)
         tag = f" ({_esc(info.tag)})" if info.tag else ""
         sections.append(
@@ -54,6 +57,12 @@ def report_html(session: Session) -> str:
         comparison = session.pre_post(scale.id)
     except (ClientError, KeyError):
         comparison = None
+    if (
+        comparison is not None
+        and min(comparison["pre"]["n"], comparison["post"]["n"])
+        < session.results(session.questions()[0].id).min_group
+    ):
+        comparison = None  # too few answers on one side to show without singling anyone out
     if comparison is not None:
         assert isinstance(scale.question, ScaleQuestion)
         png = charts.pre_post_png(scale.question, comparison)

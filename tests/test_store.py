@@ -1411,3 +1411,11 @@ def test_open_store_understands_paths_and_sqlite_urls(tmp_path: Path) -> None:
         assert_populated(store, *populate(store))
     with pytest.raises(ValueError, match="postgresql"):
         open_store("postgresql://localhost/peerkit")
+
+
+def test_new_database_file_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "private.db"
+    store = SQLiteStore(path)
+    store.create_room("Private")
+    store.close()
+    assert path.stat().st_mode & 0o777 == 0o600

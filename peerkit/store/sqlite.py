@@ -129,6 +129,9 @@ class SQLiteStore(Store):
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # Reflections are personal: only this user may read the database (SQLite gives its
+            # -wal and -shm files the same permissions).
+            Path(self.path).touch(mode=0o600, exist_ok=True)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
