@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright import sync_api
 
-sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,8 +41,6 @@ LISTENING = re.compile(r"peerkit service listening on (http://\S+)")
 WAIT = 10_000  # ms: generous for a slow CI machine, still bounded
 XSS = "<script>window.__xss = 1</script><b>bold</b>"
 SAVED = "Your answer is saved. You can change it while the question is open."
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's /usr/bin/chromium")
 
 
 # --------------------------------------------------------------------------- the service

@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright import sync_api
 
 from peerkit.content import load_content
 from peerkit.store import SQLiteStore
 
-sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,10 +70,7 @@ SAVE = 30_000  # ms: "Saved: ..." after Submit (queued behind the remaining cell
 RUN_ALL = 60_000  # ms: every cell of the notebook run
 STOP_GRACE = 10  # s: SIGTERM before SIGKILL
 
-pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's /usr/bin/chromium"),
-    pytest.mark.timeout(180),
-]
+pytestmark = pytest.mark.timeout(180)
 
 
 # --------------------------------------------------------------------------- processes
