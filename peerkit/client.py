@@ -504,9 +504,15 @@ def _client_error(status: int, body: bytes) -> ClientError:
 # --------------------------------------------------------------------------- tokens
 
 
-def _token_file() -> Path:
-    from .lab import data_home
+def data_home() -> Path:
+    """Where the facilitator's database and room live between sessions."""
+    if os.environ.get("PEERKIT_HOME"):
+        return Path(os.environ["PEERKIT_HOME"])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "peerkit"
 
+
+def _token_file() -> Path:
     return data_home() / "tokens.json"
 
 

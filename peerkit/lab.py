@@ -23,15 +23,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .client import data_home
+
 SERVICE_LINE = re.compile(r"listening on (http://\S+)")
-
-
-def data_home() -> Path:
-    """Where the facilitator's database and room live between sessions."""
-    if os.environ.get("PEERKIT_HOME"):
-        return Path(os.environ["PEERKIT_HOME"])
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "peerkit"
 
 
 def lan_address() -> str | None:
