@@ -196,8 +196,11 @@ async def expect(conn, method: str, path: str, data=None, key=None, status=200) 
 class Service:
     """``python -m peerkit serve`` in a subprocess, on a free loopback port."""
 
-    def __init__(self, db: Path, log: Path, profile: Path | None = None) -> None:
+    def __init__(
+        self, db: Path, log: Path, profile: Path | None = None, participants: int = 500
+    ) -> None:
         self.db, self.log_path, self.profile = db, log, profile
+        self.participants = participants
         self.proc: subprocess.Popen | None = None
         self.port = 0
 
@@ -205,7 +208,10 @@ class Service:
         env = dict(os.environ)
         env.pop("PEERKIT_CREATE_KEY", None)  # room creation from loopback needs no key
         self.log = open(self.log_path, "wb")  # closed in stop()
-        serve = ["serve", "--host", HOST, "--port", "0", "--db", str(self.db)]
+        # A load test is one client address sending far more than any person would: the rate
+        # limits (docs/security.md) would refuse most of it, so they are off here.
+        serve = ["serve", "--host", HOST, "--port", "0", "--db", str(self.db), "--no-rate-limits"]
+        serve += ["--max-participants", str(max(500, self.participants))]
         if self.profile:  # the same service, run by this script under cProfile
             command = [sys.executable, __file__, "--serve-profiled", str(self.profile), *serve]
         else:
@@ -672,7 +678,7 @@ def main(argv: list[str] | None = None) -> int:
         if db.exists():
             parser.error(f"{db} exists; the benchmark needs a new database file")
         profile = Path(args.profile_server).resolve() if args.profile_server else None
-        service = Service(db, Path(tmp) / "service.log", profile)
+        service = Service(db, Path(tmp) / "service.log", profile, args.participants)
         try:
             service.start()
             print(

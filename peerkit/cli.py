@@ -47,11 +47,47 @@ def _serve(args: argparse.Namespace) -> int:
                 data=args.data,
                 create_key=os.environ.get("PEERKIT_CREATE_KEY") or None,
                 public_url=args.public_url,
+                max_participants=args.max_participants,
+                rate_limits=not args.no_rate_limits,
             )
         )
     except (ContentError, StoreError, OSError) as exc:
         print(f"peerkit serve: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from .store import open_store
+
+    if not Path(args.db).is_file():
+        print(f"peerkit purge: there is no database file {args.db}", file=sys.stderr)
+        return 1
+    try:
+        store = open_store(args.db)
+    except (StoreError, OSError) as exc:
+        print(f"peerkit purge: {exc}", file=sys.stderr)
+        return 1
+    try:
+        room = store.room(args.room)
+        count = store.participant_count(room.code)
+        what = f"room {room.code} ({room.title or 'untitled'}, {count} participants)"
+        if not args.yes:
+            try:
+                reply = input(f"Delete {what} and all its answers for good? Type its code: ")
+            except EOFError:
+                reply = ""
+            if reply.strip().upper() != room.code:
+                print("peerkit purge: nothing deleted", file=sys.stderr)
+                return 1
+        store.purge_room(room.code)
+        store.compact()  # VACUUM: deleted rows must not linger in the file's free pages
+    except StoreError as exc:
+        print(f"peerkit purge: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"deleted {what} from {args.db}")
     return 0
 
 
@@ -116,7 +152,30 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--public-url", default="", help="the address participants use, for join links"
     )
+    serve.add_argument(
+        "--max-participants",
+        type=_positive_int,
+        default=500,
+        help="the most participants one room takes (default 500); more get 409 room_full",
+    )
+    serve.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="turn off the rate limits on joins, answers and unknown room codes "
+        "(for load tests only; see docs/security.md)",
+    )
     serve.set_defaults(run=_serve)
+
+    purge = commands.add_parser(
+        "purge",
+        help="delete a room and all its answers from the database for good",
+        description="Delete a room, its questions, participants and answers, then VACUUM the "
+        "database so the deleted data does not linger in the file. Asks first unless --yes.",
+    )
+    purge.add_argument("room", help="the room's join code")
+    purge.add_argument("--db", default=str(Path("peerkit.db")), help="SQLite database file")
+    purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    purge.set_defaults(run=_purge)
 
     lab = commands.add_parser(
         "lab",
@@ -154,6 +213,16 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("--out", default="participant-copy", help="folder for the copies")
     copy.set_defaults(run=_participant_copy)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
 
 
 def _workshops_dir() -> Path:

@@ -85,7 +85,12 @@ def _check_text(value: object, field_name: str, *, required: bool = True) -> str
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float (10**400): not a usable number
+        return False
 
 
 # --------------------------------------------------------------------------- questions
@@ -203,10 +208,17 @@ class ScaleQuestion:
                 raise ModelError(f"'{name}' must be a number, got {getattr(self, name)!r}", name)
         if self.min >= self.max:
             raise ModelError(f"'min' ({self.min}) must be below 'max' ({self.max})", "max")
+        if not math.isfinite(self.max - self.min):  # -1e308 to 1e308: no arithmetic on it
+            raise ModelError(f"the scale {self.min:g} to {self.max:g} is too wide", "max")
         if self.step <= 0 or self.step > self.max - self.min:
             raise ModelError(
                 f"'step' must be above 0 and at most max - min, got {self.step}", "step"
             )
+        if not math.isfinite((self.max - self.min) / self.step):  # a step of 1e-320
+            raise ModelError(f"'step' {self.step:g} is too small for this scale", "step")
+        for value, _label in self.anchors:
+            if not _is_number(value):
+                raise ModelError(f"anchor {value!r} is not a number", "anchors")
         if not self._on_step(self.max):
             raise ModelError(f"'step' {self.step} does not divide {self.min}..{self.max}", "step")
         anchors = tuple(
@@ -346,12 +358,17 @@ def question_to_dict(question: Question) -> dict:
     return data
 
 
+def _optional(data: Mapping, key: str) -> str:
+    """An optional text field of a JSON body: missing or null is "", anything but text an error."""
+    return _check_text(data.get(key), key, required=False)
+
+
 def question_from_dict(data: Mapping) -> Question:
     """Build a question from :func:`question_to_dict` output (or an ad hoc JSON body)."""
     if not isinstance(data, Mapping):
         raise ModelError("a question must be an object", "question")
     kind = data.get("kind")
-    common = {"id": data.get("id"), "prompt": data.get("prompt"), "title": data.get("title") or ""}
+    common = {"id": data.get("id"), "prompt": data.get("prompt"), "title": _optional(data, "title")}
     try:
         if kind == "choice":
             options = data.get("options")
@@ -367,14 +384,14 @@ def question_from_dict(data: Mapping) -> Question:
                         text=item.get("text"),
                         stance=item.get("stance"),
                         position=item.get("position"),
-                        debrief=item.get("debrief") or "",
+                        debrief=_optional(item, "debrief"),
                     )
                 )
             return ChoiceQuestion(
                 **common,
                 options=tuple(built),
-                vignette=data.get("vignette") or "",
-                debrief=data.get("debrief") or "",
+                vignette=_optional(data, "vignette"),
+                debrief=_optional(data, "debrief"),
             )
         if kind == "scale":
             anchors = data.get("anchors") or ()
@@ -390,11 +407,13 @@ def question_from_dict(data: Mapping) -> Question:
                 max=data.get("max", 10),
                 step=data.get("step", 1),
                 anchors=tuple((value, label) for value, label in anchors),
-                note=data.get("note") or "",
+                note=_optional(data, "note"),
             )
         if kind == "text":
             return TextQuestion(**common, max_length=data.get("max_length", DEFAULT_TEXT_LIMIT))
-    except TypeError as exc:  # a wrong type reached arithmetic or comparison
+    except ModelError:
+        raise
+    except (TypeError, ValueError, ArithmeticError) as exc:  # a wrong type reached arithmetic
         raise ModelError(f"malformed question: {exc}", "question") from None
     raise ModelError(f"'kind' must be choice, scale or text, got {kind!r}", "kind")
 

@@ -501,15 +501,15 @@ def test_ad_hoc_questions(api: LiveService) -> None:
         ({**CHOICE, "options": "tea,coffee"}, "must be a list"),
         ("just a string", "must be an object"),
         # Bad values that once escaped the model as ValueError or OverflowError (a 500):
-        ({**SCALE, "anchors": [["middle", "Halfway"]]}, "malformed question"),
-        ({**SCALE, "anchors": ["ab"]}, "malformed question"),
-        pytest.param({**SCALE, "max": 10**400}, "malformed question", id="huge-max"),
+        ({**SCALE, "anchors": [["middle", "Halfway"]]}, "anchor 'middle' is not a number"),
+        ({**SCALE, "anchors": ["ab"]}, "anchor 'a' is not a number"),
+        pytest.param({**SCALE, "max": 10**400}, "'max' must be a number", id="huge-max"),
         pytest.param(
             {
                 **CHOICE,
                 "options": [{**CHOICE["options"][0], "position": 10**400}, CHOICE["options"][1]],
             },
-            "malformed question",
+            "'position' must be a number",
             id="huge-position",
         ),
         # A scale with a billion points (or a vanishing step) once stalled every tally.
@@ -741,7 +741,7 @@ def answered(api: LiveService) -> tuple[Room, str, dict[str, int], dict[str, Any
         ("autonomy-control", "5", "must be a number"),
         ("autonomy-control", True, "must be a number"),
         pytest.param(  # once an OverflowError that failed the whole batch (a 500)
-            "autonomy-control", 10**400, "not a usable value", id="autonomy-control-huge-int"
+            "autonomy-control", 10**400, "must be a number", id="autonomy-control-huge-int"
         ),
         ("energy", 1.25, "steps of 0.5"),
         ("energy", 5.5, "outside the scale"),

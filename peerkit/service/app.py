@@ -34,15 +34,18 @@ from ..store import (
     Conflict,
     InvalidAnswer,
     NotFound,
+    Participant,
     QuestionClosed,
     QuestionRecord,
     Room,
+    RoomNotFound,
     Store,
     StoreError,
     Unauthorized,
 )
 from ..store.base import rows_to_csv, secret_hash, secret_matches
 from .hub import Hub
+from .limits import Buckets, Limits, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,8 @@ DEFAULT_WAIT = 25.0
 MAX_WAIT = 55.0
 #: An ad hoc scale's points; every tally builds a histogram over all of them.
 MAX_SCALE_POINTS = 1001
+#: The most participants one room takes (`peerkit serve --max-participants`).
+MAX_PARTICIPANTS = 500
 
 _STATUS = {
     NotFound: 404,
@@ -65,9 +70,12 @@ _STATUS = {
 class ApiError(tornado.web.HTTPError):
     """An error for the client: HTTP status, a stable code and a message a person can act on."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, retry_after: int | None = None
+    ) -> None:
         super().__init__(status)
         self.code, self.message = code, message
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -77,6 +85,9 @@ class Settings:
     #: When set, creating a room needs this key; when not, only loopback clients may create one.
     create_key: str | None = None
     public_url: str = ""
+    max_participants: int = MAX_PARTICIPANTS
+    #: None: no rate limits (embedding, tests); `peerkit serve` turns them on.
+    limits: Limits | None = None
     hub: Hub = field(init=False)
     snapshots: dict = field(init=False, default_factory=dict)
 
@@ -140,6 +151,8 @@ class BaseHandler(tornado.web.RequestHandler):
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, ApiError):
             code, message = exc.code, exc.message
+            if exc.retry_after is not None:
+                self.set_header("Retry-After", str(exc.retry_after))
         elif isinstance(exc, tornado.web.HTTPError) and exc.log_message:
             code, message = (
                 "bad_request",
@@ -165,12 +178,33 @@ class BaseHandler(tornado.web.RequestHandler):
         """Run a store call and map its refusal to an HTTP error."""
         try:
             return await self.hub.run(func, *args, **kwargs)
+        except RoomNotFound as exc:
+            # Guessing join codes: unknown codes from one address are slowed down to a trickle.
+            self.limit("unknown_codes", self.request.remote_ip)
+            raise self.store_error(exc) from None
         except StoreError as exc:
             raise self.store_error(exc) from None
 
+    def limit(self, kind: str, key: Any) -> None:
+        """Take a token from ``key``'s bucket of ``kind`` (``joins``, ``responses``,
+        ``unknown_codes``), or refuse with 429 and a Retry-After. Nothing without limits."""
+        if self.app.limits is None:
+            return
+        buckets: Buckets = getattr(self.app.limits, kind)
+        wait = buckets.take(key)
+        if wait > 0:
+            seconds = retry_after(wait)
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"too many requests; try again in {seconds} second{'s' * (seconds != 1)}",
+                retry_after=seconds,
+            )
+
     @staticmethod
     def store_error(exc: StoreError) -> ApiError:
-        return ApiError(_STATUS.get(type(exc), 400), exc.code, exc.message)
+        status = next((_STATUS[t] for t in type(exc).__mro__ if t in _STATUS), 400)
+        return ApiError(status, exc.code, exc.message)
 
     # -- request bodies ---------------------------------------------------------------------
     def body(self) -> dict:
@@ -270,6 +304,22 @@ def _role_of(store: Store, code: str, secret: str) -> tuple[str, int | None] | N
         return None
 
 
+class RoomFull(Conflict):
+    """The room already has the most participants this service allows (409 ``room_full``)."""
+
+    code = "room_full"
+
+
+def _join_capped(store: Store, code: str, cap: int) -> Participant:
+    """Count and join in one trip to the store thread (its only user), so no race overfills."""
+    if store.participant_count(code) >= cap:
+        raise RoomFull(
+            f"this room is full: {cap} participants have joined, the most this service "
+            "takes in one room; ask the facilitator"
+        )
+    return store.join(code)
+
+
 def _room_and_tally(store: Store, record: QuestionRecord) -> tuple[Room, Tally]:
     return store.room(record.room_code), store.tally(record.id)
 
@@ -351,7 +401,8 @@ class RoomHandler(BaseHandler):
 
 class JoinHandler(BaseHandler):
     async def post(self, code: str) -> None:
-        participant = await self.call(self.app.store.join, code)
+        self.limit("joins", self.request.remote_ip)
+        participant = await self.call(_join_capped, self.app.store, code, self.app.max_participants)
         self.hub.notify(participant.room_code)
         self.send({"room": participant.room_code, "token": participant.token}, 201)
 
@@ -451,6 +502,7 @@ class ResponseHandler(BaseHandler):
         except ApiError:
             await self.question_record(question_id)  # an unknown question is a 404 before a 401
             raise
+        self.limit("responses", token)
         try:
             stored = await self.hub.respond(qid, token, data["answer"])
         except StoreError as exc:
@@ -687,8 +739,21 @@ def make_app(
     content: Content | None = None,
     create_key: str | None = None,
     public_url: str = "",
+    max_participants: int = MAX_PARTICIPANTS,
+    limits: Limits | None = None,
 ) -> tornado.web.Application:
-    settings = Settings(store, content, create_key, public_url.rstrip("/"))
+    """The service as a tornado application. ``limits=None`` (the default here) means no rate
+    limits, for embedding and tests; ``peerkit serve`` passes ``Limits()``."""
+    if max_participants < 1:
+        raise ValueError("max_participants must be at least 1")
+    settings = Settings(
+        store,
+        content,
+        create_key,
+        public_url.rstrip("/"),
+        max_participants=max_participants,
+        limits=limits,
+    )
     s = {"settings": settings}
     api = "/api/v1"
     q = r"(\d{1,18})"

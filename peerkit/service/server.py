@@ -13,7 +13,8 @@ import tornado.netutil
 
 from ..content import load_content
 from ..store import open_store
-from .app import make_app
+from .app import MAX_PARTICIPANTS, make_app
+from .limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +30,20 @@ async def run_service(
     data: str | Path | None = None,
     create_key: str | None = None,
     public_url: str = "",
+    max_participants: int = MAX_PARTICIPANTS,
+    rate_limits: bool = True,
 ) -> None:
     """Serve until SIGINT or SIGTERM; then stop accepting, finish pending writes and close."""
     store = open_store(db)
     content = load_content(data)
-    app = make_app(store, content=content, create_key=create_key, public_url=public_url)
+    app = make_app(
+        store,
+        content=content,
+        create_key=create_key,
+        public_url=public_url,
+        max_participants=max_participants,
+        limits=Limits() if rate_limits else None,
+    )
     server = tornado.httpserver.HTTPServer(app, max_body_size=SERVER_MAX_BODY, xheaders=False)
     sockets = tornado.netutil.bind_sockets(
         port, host, family=socket.AF_INET if ":" not in host else socket.AF_UNSPEC

@@ -65,6 +65,10 @@ class NotFound(StoreError):
     code = "not_found"
 
 
+class RoomNotFound(NotFound):
+    """No room has this join code (the service counts these against guessing)."""
+
+
 class Unauthorized(StoreError):
     code = "unauthorized"
 
@@ -194,6 +198,9 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def purge_room(self, code: str) -> None:
         """Delete a room and everything in it, for good."""
+
+    def compact(self) -> None:  # noqa: B027 - optional: a store without a file has nothing to do
+        """Rewrite storage so that deleted data no longer lingers in it (after a purge)."""
 
     # -- questions -----------------------------------------------------------------------
     @abc.abstractmethod

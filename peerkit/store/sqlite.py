@@ -38,6 +38,7 @@ from .base import (
     ResponseRecord,
     Room,
     RoomCreated,
+    RoomNotFound,
     Store,
     StoreError,
     Unauthorized,
@@ -213,7 +214,9 @@ class SQLiteStore(Store):
     def _room_row(self, code: str) -> sqlite3.Row:
         rows = self._read("SELECT * FROM rooms WHERE code = ?", (normalise_code(code),))
         if not rows:
-            raise NotFound(f"there is no room with the code {code!r}; check the code and try again")
+            raise RoomNotFound(
+                f"there is no room with the code {code!r}; check the code and try again"
+            )
         return rows[0]
 
     @staticmethod
@@ -260,6 +263,13 @@ class SQLiteStore(Store):
         room_id = self._room_row(code)["id"]
         with self._write() as db:
             db.execute("DELETE FROM rooms WHERE id = ?", (room_id,))
+
+    def compact(self) -> None:
+        """VACUUM (rebuild the file without free pages holding deleted rows), then move the
+        write-ahead log into the file and truncate it, so no old page survives in either."""
+        with self._lock:
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- questions -------------------------------------------------------------------------
     def _record(self, row: sqlite3.Row) -> QuestionRecord:
