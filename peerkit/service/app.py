@@ -39,6 +39,7 @@ from ..store import (
     QuestionRecord,
     Room,
     RoomNotFound,
+    StorageUnavailable,
     Store,
     StoreError,
     Unauthorized,
@@ -64,7 +65,10 @@ _STATUS = {
     QuestionClosed: 409,
     Conflict: 409,
     InvalidAnswer: 422,
+    StorageUnavailable: 503,
 }
+#: Seconds a client is asked to wait before retrying a write the database could not take.
+STORAGE_RETRY_AFTER = 2
 
 
 class ApiError(tornado.web.HTTPError):
@@ -203,6 +207,14 @@ class BaseHandler(tornado.web.RequestHandler):
 
     @staticmethod
     def store_error(exc: StoreError) -> ApiError:
+        if isinstance(exc, StorageUnavailable):  # the server's file path stays on the server
+            return ApiError(
+                _STATUS[StorageUnavailable],
+                exc.code,
+                f"nothing was saved: {exc.public}; "
+                f"try again in {STORAGE_RETRY_AFTER} seconds, or tell the facilitator",
+                retry_after=STORAGE_RETRY_AFTER,
+            )
         status = next((_STATUS[t] for t in type(exc).__mro__ if t in _STATUS), 400)
         return ApiError(status, exc.code, exc.message)
 

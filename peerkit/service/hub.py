@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from ..store import ResponseRecord, Store, StoreError
+from ..store import ResponseRecord, StorageUnavailable, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,10 @@ class Hub:
                     self._commit, [(qid, token, answer) for qid, token, answer, _ in batch]
                 )
             except Exception as exc:  # the whole batch failed: nothing in it was stored
-                log.exception("writing %d responses failed", len(batch))
+                if isinstance(exc, StorageUnavailable):  # locked or full: the store logged it
+                    log.warning("writing %d responses failed: %s", len(batch), exc)
+                else:
+                    log.exception("writing %d responses failed", len(batch))
                 for *_, future in batch:
                     if not future.done():
                         future.set_exception(exc)

@@ -35,6 +35,7 @@ __all__ = [
     "ResponseRecord",
     "Room",
     "RoomCreated",
+    "StorageUnavailable",
     "Store",
     "StoreError",
     "Unauthorized",
@@ -83,6 +84,18 @@ class InvalidAnswer(StoreError):
 
 class Conflict(StoreError):
     code = "conflict"
+
+
+class StorageUnavailable(StoreError):
+    """The database cannot take a write just now (locked by another program, disk full, I/O
+    error). Nothing was written; the same request may succeed later."""
+
+    code = "storage_unavailable"
+
+    def __init__(self, message: str, *, public: str = "") -> None:
+        super().__init__(message)
+        #: The cause without the file's location, for people who do not run the server.
+        self.public = public or "the database cannot take writes just now; try again shortly"
 
 
 @dataclass(frozen=True)

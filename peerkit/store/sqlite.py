@@ -39,6 +39,7 @@ from .base import (
     Room,
     RoomCreated,
     RoomNotFound,
+    StorageUnavailable,
     Store,
     StoreError,
     Unauthorized,
@@ -156,13 +157,47 @@ class SQLiteStore(Store):
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: committed on success, rolled back on any error."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    if self._db.in_transaction:  # SQLite may have rolled back already (full)
+                        self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self._db.in_transaction:  # a COMMIT that failed leaves the transaction open
+                    self._db.execute("ROLLBACK")
+                unavailable = self._unavailable(exc)
+                if unavailable is None:
+                    raise
+                raise unavailable from exc
+
+    def _unavailable(self, exc: sqlite3.OperationalError) -> StorageUnavailable | None:
+        """A write refused for a reason outside peerkit (locked, full, I/O error) as a
+        :class:`StorageUnavailable` naming the file and the cause; None for anything else."""
+        primary = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            public = "the database is locked by another program"
+            advice = (
+                "a backup, a second peerkit or a database tool holds a write transaction; "
+                "close it or wait, then try again"
+            )
+        elif primary == sqlite3.SQLITE_FULL:
+            public = "the disk or database is full"
+            advice = "free some disk space (or raise the database's size limit), then try again"
+        elif primary == sqlite3.SQLITE_IOERR:
+            public = "the disk reported an I/O error"
+            advice = "check the disk, then try again"
+        else:
+            return None
+        log.error("%s: a write failed: %s", self.path, exc)
+        return StorageUnavailable(
+            f"nothing was saved: the database {self.path} cannot take writes: {public} "
+            f"({exc}); {advice}",
+            public=public,
+        )
 
     def _enable_wal(self, timeout_s: float) -> str:
         """Switch the file to WAL mode and return the journal mode now in force.
