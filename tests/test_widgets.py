@@ -375,3 +375,36 @@ def test_console_runs_the_pre_post_slider(module: str, tag: str) -> None:
     info = session.question(scale_id, tag)
     assert info.state == "open" and info.tag == tag
     assert session.results(info.id).tally["total"] == 5
+
+
+def test_chart_reconnects_by_itself(room, content, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PEERKIT_HOME", str(tmp_path))
+    facilitator = RemoteSession(
+        room["url"], room["code"], facilitator_key=room["facilitator_key"], content=content
+    )
+    info = facilitator.question("housing-call")
+    facilitator.act(info.id, "open")
+    chart = LivePollChart(facilitator, "housing-call", follow=False)
+    token = http(f"{room['url']}/api/v1/rooms/{room['code']}/join", "POST")["token"]
+    live_url = facilitator.url
+    facilitator.url = "http://127.0.0.1:9"  # the service is gone for a while
+
+    async def run() -> str:
+        task = asyncio.get_running_loop().create_task(chart.follow())
+        try:
+            await asyncio.sleep(0.3)
+            during = html.unescape(chart.state_label.value)
+            facilitator.url = live_url  # ... and back
+            http(
+                f"{room['url']}/api/v1/questions/{info.id}/response", "PUT", {"answer": "b"}, token
+            )
+            while (chart.tally or {}).get("total", 0) < 1:
+                await asyncio.sleep(0.05)
+            return during
+        finally:
+            task.cancel()
+
+    during = asyncio.run(asyncio.wait_for(run(), 10))
+    assert "cannot be reached" in during and "Reconnecting" in during
+    assert chart.tally["counts"]["b"] == 1
+    assert "Reconnecting" not in chart.state_label.value
