@@ -20,7 +20,6 @@ other path, API or not, answers errors in JSON (unknown paths go to ``ApiNotFoun
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import copy
 import http.client
@@ -29,7 +28,6 @@ import math
 import os
 import random
 import sqlite3
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,11 +36,10 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-import tornado.httpserver
-import tornado.netutil
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from serving import serving
 
 from peerkit.content import Content, load_content, validate_path
 from peerkit.model import (
@@ -55,7 +52,6 @@ from peerkit.model import (
     question_from_dict,
     question_to_dict,
 )
-from peerkit.service import make_app
 from peerkit.store import SQLiteStore
 
 REPO = Path(__file__).resolve().parent.parent
@@ -533,36 +529,11 @@ def running_service(directory: Path, content: Content | None) -> Iterator[Servic
     """The poll service on a free loopback port, on its own event loop in a thread, with a room,
     an open choice, scale and text question, a participant and one answer to each."""
     db = directory / "fuzz.db"
-    store = SQLiteStore(db)
-    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-    port = sockets[0].getsockname()[1]
-    started = threading.Event()
-    holder: dict = {}
-
-    def run() -> None:
-        async def main() -> None:
-            app = make_app(store, content=content)
-            server = tornado.httpserver.HTTPServer(app)
-            server.add_sockets(sockets)
-            holder["stop"] = asyncio.Event()
-            holder["loop"] = asyncio.get_running_loop()
-            started.set()
-            await holder["stop"].wait()
-            server.stop()
-            await app.peerkit.hub.close()
-
-        asyncio.run(main())
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert started.wait(10)
-    service = Service(f"http://127.0.0.1:{port}", "127.0.0.1", port, db)
-    try:
+    with serving(SQLiteStore(db), content=content) as url:
+        port = int(url.rsplit(":", 1)[1])
+        service = Service(url, "127.0.0.1", port, db)
         _set_up_room(service)
         yield service
-    finally:
-        holder["loop"].call_soon_threadsafe(holder["stop"].set)
-        thread.join(10)
 
 
 def _request(

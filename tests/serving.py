@@ -1,0 +1,47 @@
+"""Run the poll service in-process for tests: its own event loop in a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import tornado.httpserver
+import tornado.netutil
+
+from peerkit.service import make_app
+from peerkit.store import Store
+
+
+@contextlib.contextmanager
+def serving(store: Store, **app_kwargs: Any) -> Iterator[str]:
+    """Serve ``store`` on a free loopback port; yields the base URL. Closes the store after."""
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    port = sockets[0].getsockname()[1]
+    started = threading.Event()
+    holder: dict = {}
+
+    def run() -> None:
+        async def main() -> None:
+            app = make_app(store, **app_kwargs)
+            server = tornado.httpserver.HTTPServer(app)
+            server.add_sockets(sockets)
+            holder["stop"] = asyncio.Event()
+            holder["loop"] = asyncio.get_running_loop()
+            started.set()
+            await holder["stop"].wait()
+            server.stop()
+            await app.peerkit.hub.close()
+
+        asyncio.run(main())
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert started.wait(10), "the test service did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        holder["loop"].call_soon_threadsafe(holder["stop"].set)
+        thread.join(10)
