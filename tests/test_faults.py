@@ -10,11 +10,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import importlib.util
 import json
-import socket
 import sqlite3
 import sys
 import threading
@@ -24,11 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tornado.httpserver
-import tornado.netutil
+from serving import serving
 
 from peerkit.content import load_content
-from peerkit.service import make_app
 from peerkit.store import SQLiteStore, StorageUnavailable
 
 REPO = Path(__file__).resolve().parent.parent
@@ -80,41 +76,16 @@ class Reply:
 
 
 class InProcess:
-    """The tornado app on its own asyncio loop in a background thread, on a store whose busy
-    timeout is short (so a locked database is reported quickly)."""
+    """The service in-process (see ``serving``), on a store whose busy timeout is short, so a
+    locked database is reported quickly."""
 
     def __init__(self, db: Path) -> None:
         self.store = SQLiteStore(db, synchronous="NORMAL", busy_timeout_ms=200)
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="peerkit-faults", daemon=True)
-        self._thread.start()
-        assert self._ready.wait(15), "the test service did not start"
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        self.loop = loop
-        loop.run_until_complete(self._start())
-        self._ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            self.server.stop()
-            loop.run_until_complete(self.server.close_all_connections())
-            loop.run_until_complete(self.app.peerkit.hub.close())
-            loop.close()
-
-    async def _start(self) -> None:
-        self.app = make_app(self.store, content=load_content(None))
-        self.server = tornado.httpserver.HTTPServer(self.app)
-        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1", family=socket.AF_INET)
-        self.server.add_sockets(sockets)
-        self.port = sockets[0].getsockname()[1]
+        self._running = serving(self.store, content=load_content(None))
+        self.port = int(self._running.__enter__().rsplit(":", 1)[1])
 
     def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(15)
-        assert not self._thread.is_alive(), "the test service did not stop"
+        self._running.__exit__(None, None, None)
 
     def __call__(
         self, method: str, path: str, body: Any = None, secret: str | None = None
