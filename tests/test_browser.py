@@ -20,23 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from chromium import chromium
 from playwright import sync_api
 
 expect = sync_api.expect
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
 LISTENING = re.compile(r"peerkit service listening on (http://\S+)")
 WAIT = 10_000  # ms: generous for a slow CI machine, still bounded
 XSS = "<script>window.__xss = 1</script><b>bold</b>"
@@ -150,12 +140,8 @@ def room(service: Service) -> Room:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture

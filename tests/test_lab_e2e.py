@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from chromium import chromium
 from playwright import sync_api
 
 from peerkit.content import load_content
@@ -44,17 +45,6 @@ FAILURE_SCREENSHOT = ARTIFACTS / "lab-e2e-failure.png"
 FAILURE_LOG = ARTIFACTS / "lab-e2e-jupyter.log"
 NOTEBOOK = "02-rescuer.ipynb"
 MODULE = "rescuer"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
 #: JupyterLab user settings for the test: attach every cell to the page (no windowing, so
 #: nothing depends on scrolling), and neither fetch news nor ask about it.
 LAB_SETTINGS = {
@@ -272,10 +262,7 @@ def lab(tmp_path: Path, service: Service, room: Room) -> Iterator[Lab]:
 
 @pytest.fixture
 def page() -> Iterator[sync_api.Page]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         context.set_default_timeout(10_000)
         page = context.new_page()
