@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .client import ClientError, Session
-from .model import ScaleQuestion
+from .model import MIN_GROUP_SIZE, ScaleQuestion
 
 __all__ = ["export_room", "report_html"]
 
@@ -26,10 +26,12 @@ def report_html(session: Session) -> str:
     from . import charts
 
     sections = []
+    min_group = MIN_GROUP_SIZE
     for info in session.questions():
         if info.state == "draft":
             continue
         results = session.results(info.id)
+        min_group = results.min_group  # the room's, the same for every question
         tally = results.tally or {}
         question = info.question
         chart = charts.PollChart(question)
@@ -57,11 +59,7 @@ def report_html(session: Session) -> str:
         comparison = session.pre_post(scale.id)
     except (ClientError, KeyError):
         comparison = None
-    if (
-        comparison is not None
-        and min(comparison["pre"]["n"], comparison["post"]["n"])
-        < session.results(session.questions()[0].id).min_group
-    ):
+    if comparison is not None and min(comparison["pre"]["n"], comparison["post"]["n"]) < min_group:
         comparison = None  # too few answers on one side to show without singling anyone out
     if comparison is not None:
         assert isinstance(scale.question, ScaleQuestion)
