@@ -4,11 +4,18 @@ Run it as a script (it is not a test)::
 
     python benchmarks/bench_service.py [--participants 500] [--rounds 20] [--db PATH]
         [--mode both|saturated|paced] [--rate 2000] [--pages] [--client raw|tornado]
+        [--postgres] [--processes 1]
 
 It starts ``python -m peerkit serve`` as a real subprocess on 127.0.0.1 with a fresh SQLite
 database, creates a room, adds and opens the ``housing-call`` choice question and joins the
-participants. Then, in each phase, every participant answers ``--rounds`` times (a different
-option each time) over its own keep-alive connection while a facilitator long-polls the results:
+participants. With ``--postgres`` the database is a new one on a throwaway PostgreSQL server
+that the benchmark starts itself (``tests/pg.py``; or give ``--db postgresql://...``), and
+``--processes N`` starts N service processes on that one database: participants are dealt
+round-robin across them, while the facilitator long-polls the first process only, so what the
+other processes receive reaches the facilitator through LISTEN/NOTIFY.
+
+Then, in each phase, every participant answers ``--rounds`` times (a different option each
+time) over its own keep-alive connection while a facilitator long-polls the results:
 
 * saturated: each participant sends its next answer as soon as the last is acknowledged, so
   all participants have one answer in flight at all times (the most the service can take);
@@ -26,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import contextlib
 import json
 import math
 import os
@@ -197,9 +205,9 @@ class Service:
     """``python -m peerkit serve`` in a subprocess, on a free loopback port."""
 
     def __init__(
-        self, db: Path, log: Path, profile: Path | None = None, participants: int = 500
+        self, db_url: str, log: Path, profile: Path | None = None, participants: int = 500
     ) -> None:
-        self.db, self.log_path, self.profile = db, log, profile
+        self.db_url, self.log_path, self.profile = db_url, log, profile
         self.participants = participants
         self.proc: subprocess.Popen | None = None
         self.port = 0
@@ -210,7 +218,7 @@ class Service:
         self.log = open(self.log_path, "wb")  # closed in stop()
         # A load test is one client address sending far more than any person would: the rate
         # limits (docs/security.md) would refuse most of it, so they are off here.
-        serve = ["serve", "--host", HOST, "--port", "0", "--db", str(self.db), "--no-rate-limits"]
+        serve = ["serve", "--host", HOST, "--port", "0", "--db", self.db_url, "--no-rate-limits"]
         serve += ["--max-participants", str(max(500, self.participants))]
         if self.profile:  # the same service, run by this script under cProfile
             command = [sys.executable, __file__, "--serve-profiled", str(self.profile), *serve]
@@ -289,10 +297,24 @@ class Phase:
 
 
 @dataclass
+class Services:
+    """The service processes of one run, on one database."""
+
+    items: list[Service]
+
+    def cpu_seconds(self) -> float:
+        return sum(service.cpu_seconds() for service in self.items)
+
+    @property
+    def ports(self) -> list[int]:
+        return [service.port for service in self.items]
+
+
+@dataclass
 class Setup:
     """Everything a phase needs: the room, the question and the open connections."""
 
-    service: Service
+    service: Services
     admin: object
     code: str
     key: str
@@ -509,11 +531,13 @@ async def drive(setup: Setup, first_round: int, rounds: int, rate: float | None)
     }
 
 
-async def bench(args: argparse.Namespace, port: int, service: Service) -> dict:
+async def bench(args: argparse.Namespace, services: Services) -> dict:
     load_before = round(os.getloadavg()[0], 2)
     Conn = RawConnection if args.client == "raw" else TornadoConnection
     if args.client == "tornado":
         TornadoConnection.configure(max_clients=args.participants + 10)
+    ports = services.ports
+    port = ports[0]  # the room's creator and the facilitator use the first process
     admin = Conn(port)
     room = await expect(admin, "POST", "/api/v1/rooms", {"title": "benchmark"}, status=201)
     code, key = room["code"], room["facilitator_key"]
@@ -528,7 +552,8 @@ async def bench(args: argparse.Namespace, port: int, service: Service) -> dict:
     qid = question["id"]
     await expect(admin, "POST", f"/api/v1/questions/{qid}/open", {}, key)
 
-    conns = [Conn(port) for _ in range(args.participants)]
+    # Participants are dealt round-robin across the service processes.
+    conns = [Conn(ports[i % len(ports)]) for i in range(args.participants)]
     t0 = time.perf_counter()
     joined = await asyncio.gather(
         *(expect(c, "POST", f"/api/v1/rooms/{code}/join", status=201) for c in conns)
@@ -536,8 +561,10 @@ async def bench(args: argparse.Namespace, port: int, service: Service) -> dict:
     join_seconds = time.perf_counter() - t0
     tokens = [j["token"] for j in joined]
 
-    pages = [Conn(port) for _ in range(args.participants)] if args.pages else []
-    setup = Setup(service, admin, code, key, qid, tokens, conns, Conn(port), pages, args.time_limit)
+    pages = [Conn(ports[i % len(ports)]) for i in range(args.participants)] if args.pages else []
+    setup = Setup(
+        services, admin, code, key, qid, tokens, conns, Conn(port), pages, args.time_limit
+    )
     phases = []
     if args.mode in ("both", "saturated"):
         phases.append(await drive(setup, 0, args.rounds, None))
@@ -550,6 +577,8 @@ async def bench(args: argparse.Namespace, port: int, service: Service) -> dict:
         "cpus": os.cpu_count(),
         "load_average_1min_before": load_before,
         "client": args.client,
+        "database": "postgresql" if services.items[0].db_url.startswith("postgres") else "sqlite",
+        "processes": len(ports),
         "participants": args.participants,
         "pages": bool(args.pages),
         "rounds": args.rounds,
@@ -561,6 +590,7 @@ async def bench(args: argparse.Namespace, port: int, service: Service) -> dict:
 
 def report(result: dict) -> None:
     print(
+        f"{result['database']}, {result['processes']} service process(es); "
         f"client {result['client']}; {result['participants']} participants joined in "
         f"{result['join_seconds']:.2f} s; {result['rounds']} answers each per phase; "
         f"{result['connections_opened']} participant connections opened; "
@@ -620,6 +650,24 @@ def serve_profiled(out: str, serve_args: list[str]) -> int:
         stats.dump_stats(out)
 
 
+def _is_url(db: str | None) -> bool:
+    return bool(db) and "://" in db
+
+
+def _masked(url: str) -> str:
+    """A database URL fit to print: no password."""
+    return re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", url)
+
+
+def _raise_file_limit() -> None:
+    """Thousands of participants need thousands of sockets: lift the soft limit to the hard."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--serve-profiled"]:
@@ -649,7 +697,22 @@ def main(argv: list[str] | None = None) -> int:
         help="also keep every participant's page open: a second connection per participant "
         "long-polling /rooms/{code}/current, as the participant web page does",
     )
-    parser.add_argument("--db", help="database file (default: a new one in a temporary folder)")
+    parser.add_argument(
+        "--db",
+        help="database file or postgresql:// URL (default: a new SQLite file in a temporary "
+        "folder, or with --postgres a new database on a throwaway PostgreSQL server)",
+    )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="start a throwaway PostgreSQL server (tests/pg.py) and use a new database on it",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="service processes on the one database (default 1; more than 1 needs PostgreSQL)",
+    )
     parser.add_argument(
         "--client",
         choices=("raw", "tornado"),
@@ -673,23 +736,42 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.participants <= 5000 or not 1 <= args.rounds <= 1000:
         parser.error("--participants must be 1..5000 and --rounds 1..1000")
 
-    with tempfile.TemporaryDirectory(prefix="peerkit-bench-") as tmp:
-        db = Path(args.db) if args.db else Path(tmp) / "bench.db"
-        if db.exists():
-            parser.error(f"{db} exists; the benchmark needs a new database file")
+    if args.processes < 1 or (args.processes > 1 and not (args.postgres or _is_url(args.db))):
+        parser.error("--processes above 1 needs a shared database: --postgres or --db URL")
+    _raise_file_limit()
+
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="peerkit-bench-")))
+        if args.postgres and not args.db:
+            sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+            from tests.pg import postgres_server
+
+            server = stack.enter_context(postgres_server())
+            db_url = server.create_database("bench")
+        elif _is_url(args.db):
+            db_url = args.db
+        else:
+            db = Path(args.db) if args.db else tmp / "bench.db"
+            if db.exists():
+                parser.error(f"{db} exists; the benchmark needs a new database file")
+            db_url = str(db)
         profile = Path(args.profile_server).resolve() if args.profile_server else None
-        service = Service(db, Path(tmp) / "service.log", profile, args.participants)
-        try:
+        services = Services(
+            [
+                Service(db_url, tmp / f"service-{n}.log", profile, args.participants)
+                for n in range(1, args.processes + 1)
+            ]
+        )
+        stack.callback(lambda: [service.stop() for service in services.items])
+        for service in services.items:
             service.start()
             print(
                 f"service pid {service.proc.pid} on http://{HOST}:{service.port}; "
-                f"database {db}; Python {platform.python_version()}; "
-                f"{os.cpu_count()} CPUs",
+                f"database {_masked(db_url)}",
                 flush=True,
             )
-            result = asyncio.run(bench(args, service.port, service))
-        finally:
-            service.stop()
+        print(f"Python {platform.python_version()}; {os.cpu_count()} CPUs", flush=True)
+        result = asyncio.run(bench(args, services))
     report(result)
     print(json.dumps(result))
     good = all(p["errors"] == 0 and p["consistent"] for p in result["phases"])
