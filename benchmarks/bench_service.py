@@ -301,9 +301,26 @@ class Services:
     """The service processes of one run, on one database."""
 
     items: list[Service]
+    database_pid: int | None = None
 
     def cpu_seconds(self) -> float:
         return sum(service.cpu_seconds() for service in self.items)
+
+    def database_cpu_seconds(self) -> float:
+        """CPU time of the PostgreSQL server this benchmark started: the postmaster and every
+        process it forked (connection backends, WAL writer, checkpointer); NaN otherwise."""
+        if self.database_pid is None:
+            return math.nan
+        total = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended meanwhile
+                continue
+            pid, parent = int(stat.parent.name), int(fields[1])
+            if self.database_pid in (pid, parent):
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     @property
     def ports(self) -> list[int]:
@@ -448,6 +465,7 @@ async def drive(setup: Setup, first_round: int, rounds: int, rate: float | None)
     phase.expected_version = v0 + len(conns) * rounds  # refined once participants finish
     deadline = time.monotonic() + time_limit
     client_cpu0, server_cpu0 = time.process_time(), service.cpu_seconds()
+    database_cpu0 = service.database_cpu_seconds()
     watcher = asyncio.create_task(facilitator(setup.fac_conn, qid, key, v0, phase, deadline))
     pages = [
         asyncio.create_task(page(c, setup.code, tokens[i], phase, deadline))
@@ -466,6 +484,7 @@ async def drive(setup: Setup, first_round: int, rounds: int, rate: float | None)
         time.process_time() - client_cpu0,
         service.cpu_seconds() - server_cpu0,
     )
+    database_cpu = service.database_cpu_seconds() - database_cpu0
     ok = [s for s in phase.sent if s.status == 200]
     phase.expected_version = v0 + len(ok)
     phase.participants_done.set()
@@ -526,6 +545,7 @@ async def drive(setup: Setup, first_round: int, rounds: int, rate: float | None)
         "unseen_by_facilitator": unseen,
         "client_cpu_s": round(client_cpu, 2),
         "server_cpu_s": round(server_cpu, 2),
+        "database_cpu_s": None if math.isnan(database_cpu) else round(database_cpu, 2),
         "load_average_1min_after": round(os.getloadavg()[0], 2),
         "consistent": consistent,
     }
@@ -609,10 +629,12 @@ def report(result: dict) -> None:
             ),
             ("facilitator polls", p["facilitator_polls"]),
             ("participant page polls (errors)", f"{p['page_polls']} ({p['page_poll_errors']})"),
-            ("CPU: client / server", f"{p['client_cpu_s']} / {p['server_cpu_s']} s"),
+            ("CPU: client / service", f"{p['client_cpu_s']} / {p['server_cpu_s']} s"),
             ("load average (1 min) after", p["load_average_1min_after"]),
             ("final version and tally consistent", p["consistent"]),
         ]
+        if p["database_cpu_s"] is not None:
+            rows.insert(-2, ("CPU: PostgreSQL server", f"{p['database_cpu_s']} s"))
         print(f"-- {p['mode']}")
         width = max(len(name) for name, _ in rows)
         for name, value in rows:
@@ -740,6 +762,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--processes above 1 needs a shared database: --postgres or --db URL")
     _raise_file_limit()
 
+    database_pid = None  # the PostgreSQL server this benchmark started, to count its CPU
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="peerkit-bench-")))
         if args.postgres and not args.db:
@@ -747,7 +770,8 @@ def main(argv: list[str] | None = None) -> int:
             from tests.pg import postgres_server
 
             server = stack.enter_context(postgres_server())
-            db_url = server.create_database("bench")
+            db_url = server.url(server.create_database("bench"))
+            database_pid = int((server.data / "postmaster.pid").read_text().split()[0])
         elif _is_url(args.db):
             db_url = args.db
         else:
@@ -760,7 +784,8 @@ def main(argv: list[str] | None = None) -> int:
             [
                 Service(db_url, tmp / f"service-{n}.log", profile, args.participants)
                 for n in range(1, args.processes + 1)
-            ]
+            ],
+            database_pid,
         )
         stack.callback(lambda: [service.stop() for service in services.items])
         for service in services.items:
