@@ -159,6 +159,8 @@ class FacilitatePage(HubOAuthenticated, BaseHandler):  # type: ignore[misc]
 
     async def prepare(self) -> None:
         self.set_header("Content-Security-Policy", PAGE_CSP)
+        if self.request.method == "POST":
+            self.check_xsrf_cookie()  # a form from this page, not from another site
         model = await self.facilitators.identify(self, cookie=True)
         # Set here, so the hub's own checks (XSRF) see who signed in without asking again.
         self.current_user = model
@@ -188,7 +190,6 @@ class FacilitatePage(HubOAuthenticated, BaseHandler):  # type: ignore[misc]
         )
 
     async def post(self) -> None:
-        self.check_xsrf_cookie()
         title = " ".join(self.get_body_argument("title", "").split())[:200] or DEFAULT_TITLE
         created = await self.call(self.app.store.create_room, title)
         code, key = created.room.code, created.facilitator_key
