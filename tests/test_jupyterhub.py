@@ -418,3 +418,25 @@ def test_a_workshop_on_jupyterhub(hub: Hub) -> None:
     anonymous = hub.browser().get(f"{PREFIX}/facilitate", follow_redirects=True)
     assert anonymous.status_code == 200 and anonymous.url.path == "/hub/login"
     print(f"hub workshop flow took {time.monotonic() - started:.1f} s")
+
+
+def test_the_deploy_guide_shows_the_example_config_verbatim() -> None:
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    marker = "<!-- docs/jupyterhub_config.py, verbatim"
+    assert marker in guide
+    block = re.search(r"```python\n(.*?)```", guide[guide.index(marker) :], re.DOTALL)
+    assert block and block.group(1) == EXAMPLE.read_text()
+
+
+def test_serve_as_a_hub_service_needs_the_hubs_variables(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB_")}
+    env["JUPYTERHUB_SERVICE_NAME"] = "peerkit"
+    done = subprocess.run(
+        [sys.executable, "-m", "peerkit", "serve", "--port", "0", "--db", str(tmp_path / "x.db")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "JUPYTERHUB_API_TOKEN" in done.stderr and "c.JupyterHub.services" in done.stderr
