@@ -38,6 +38,12 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # JupyterHub gives the services it runs their name (single-user servers do not get one).
+    hub = args.hub or bool(os.environ.get("JUPYTERHUB_SERVICE_NAME"))
+    base_url = args.base_url
+    if base_url is None:
+        base_url = (os.environ.get("JUPYTERHUB_SERVICE_PREFIX") if hub else None) or "/"
+    public_url = args.public_url or (os.environ.get("JUPYTERHUB_PUBLIC_URL", "") if hub else "")
     try:
         asyncio.run(
             run_service(
@@ -46,12 +52,14 @@ def _serve(args: argparse.Namespace) -> int:
                 db=args.db,
                 data=args.data,
                 create_key=os.environ.get("PEERKIT_CREATE_KEY") or None,
-                public_url=args.public_url,
+                public_url=public_url,
                 max_participants=args.max_participants,
                 rate_limits=not args.no_rate_limits,
+                base_url=base_url,
+                hub=hub,
             )
         )
-    except (ContentError, StoreError, OSError) as exc:
+    except (ContentError, StoreError, OSError, ValueError) as exc:
         print(f"peerkit serve: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -139,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the live poll service",
         description="Run the poll service: the JSON API and the participant page. Room creation "
         "needs the key in $PEERKIT_CREATE_KEY when it is set, and otherwise a request from this "
-        "machine.",
+        "machine; as a JupyterHub service, it needs a hub user with the facilitator permission "
+        "(or the key).",
     )
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
@@ -150,7 +159,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", default=str(Path("peerkit.db")), help="SQLite database file")
     serve.add_argument("--data", default=None, help="workshop content folder (default: data/)")
     serve.add_argument(
-        "--public-url", default="", help="the address participants use, for join links"
+        "--public-url",
+        default="",
+        help="the address participants use, for join links, with the base URL's path "
+        "(default: the request's address; as a hub service, $JUPYTERHUB_PUBLIC_URL when set)",
+    )
+    serve.add_argument(
+        "--base-url",
+        default=None,
+        help="the path the service is served under, such as /services/peerkit/ (default: "
+        "$JUPYTERHUB_SERVICE_PREFIX when run as a JupyterHub service, else /)",
+    )
+    serve.add_argument(
+        "--hub",
+        action="store_true",
+        help="run as a JupyterHub service: hub facilitators create rooms (default when "
+        "JupyterHub starts the service, which sets $JUPYTERHUB_SERVICE_NAME)",
     )
     serve.add_argument(
         "--max-participants",

@@ -352,25 +352,16 @@ class RemoteSession(Session):
 
     # -- HTTP --------------------------------------------------------------------------
     def _request(self, method: str, path: str, body: dict | None = None, raw: bool = False) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(  # noqa: S310 - the service URL is configured, http(s)
-            f"{self.url}/api/v1{path}", data=data, method=method
-        )
-        request.add_header("Content-Type", "application/json")
         secret = getattr(self, "_secret", None)
-        if secret:
-            request.add_header("Authorization", f"Bearer {secret}")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                payload = response.read()
-                return payload.decode("utf-8") if raw else json.loads(payload or b"null")
-        except urllib.error.HTTPError as exc:
-            raise _client_error(exc.code, exc.read()) from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise ServiceUnavailable(
-                f"the poll service at {self.url} cannot be reached ({_reason(exc)}); "
-                "it will be tried again"
-            ) from None
+        return _http(
+            self.url,
+            method,
+            path,
+            body,
+            authorization=f"Bearer {secret}" if secret else None,
+            raw=raw,
+            timeout=self.timeout,
+        )
 
     def _join(self) -> str:
         token = self._request("POST", f"/rooms/{self.room}/join")["token"]
@@ -488,6 +479,36 @@ class RemoteSession(Session):
         return self._results(json.loads(response.body))
 
 
+def _http(
+    url: str,
+    method: str,
+    path: str,
+    body: dict | None = None,
+    *,
+    authorization: str | None = None,
+    raw: bool = False,
+    timeout: float = 10,
+) -> Any:
+    """One call to the service's API at ``url``; a refusal becomes a :class:`ClientError`."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(  # noqa: S310 - the service URL is configured, http(s)
+        f"{url}/api/v1{path}", data=data, method=method
+    )
+    request.add_header("Content-Type", "application/json")
+    if authorization:
+        request.add_header("Authorization", authorization)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            payload = response.read()
+            return payload.decode("utf-8") if raw else json.loads(payload or b"null")
+    except urllib.error.HTTPError as exc:
+        raise _client_error(exc.code, exc.read()) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise ServiceUnavailable(
+            f"the poll service at {url} cannot be reached ({_reason(exc)}); it will be tried again"
+        ) from None
+
+
 def _reason(exc: BaseException) -> str:
     reason = getattr(exc, "reason", None) or exc
     return str(getattr(reason, "strerror", None) or reason)
@@ -523,18 +544,74 @@ def _saved_token(url: str, room: str) -> str | None:
         return None
 
 
+def _hub_room_file() -> Path:
+    return data_home() / "hub-room.json"
+
+
+def _hub_facilitator_room(url: str, *, new_room: bool, title: str) -> dict | None:
+    """On JupyterHub: this facilitator's room on the service at ``url``, resumed from
+    ``hub-room.json`` (readable by its owner only) or created with the hub token of this
+    notebook's server. None when the hub does not let this user create rooms."""
+    path = _hub_room_file()
+    try:
+        saved = json.loads(path.read_text()).get(url)
+    except (OSError, ValueError):
+        saved = None
+    if saved and not new_room:
+        try:
+            _http(url, "GET", f"/rooms/{saved['code']}", authorization=f"Bearer {saved['key']}")
+            return saved
+        except ServiceUnavailable:
+            raise
+        except ClientError:  # the room is gone (purged, a new database): start a new one
+            pass
+    try:
+        created = _http(
+            url,
+            "POST",
+            "/rooms",
+            {"title": title},
+            authorization=f"token {os.environ['JUPYTERHUB_API_TOKEN']}",
+        )
+    except ServiceUnavailable:
+        raise
+    except ClientError as exc:
+        if exc.code in ("unauthenticated", "forbidden"):  # a participant: they type the code
+            log.info("not a facilitator on this hub: %s", exc.message)
+            return None
+        raise
+    room = {
+        "code": created["code"],
+        "key": created["facilitator_key"],
+        "join_url": created["join_url"],
+    }
+    try:
+        rooms = json.loads(path.read_text())
+    except (OSError, ValueError):
+        rooms = {}
+    rooms[url] = room
+    _write_private(path, rooms)
+    return room
+
+
+def _write_private(path: Path, data: dict) -> None:
+    """Write JSON readable by this account only (the file holds keys or tokens)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(json.dumps(data))
+
+
 def _save_token(url: str, room: str, token: str) -> None:
     """Keep this kernel's participant token so a restart stays the same anonymous participant
     (pre/post answers pair up). The file holds tokens only, never names."""
     path = _token_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         saved = json.loads(path.read_text())
     except (OSError, ValueError):
         saved = {}
     saved[f"{url} {room}"] = token
-    path.touch(mode=0o600)
-    path.write_text(json.dumps(saved))
+    _write_private(path, saved)
 
 
 # --------------------------------------------------------------------------- connect
@@ -546,12 +623,15 @@ def connect(
     service_url: str | None = None,
     facilitator_key: str | None = None,
     content: Content | None = None,
+    new_room: bool = False,
 ) -> Session:
     """The session for this notebook.
 
     Group mode when a poll service is named (``service_url``, or ``$PEERKIT_SERVICE_URL`` as
     ``peerkit lab`` and JupyterHub deployments set it): the facilitator's view with a key
     (``$PEERKIT_FACILITATOR_KEY``), otherwise a participant in ``room`` (``$PEERKIT_ROOM``).
+    On JupyterHub, a facilitator (a hub user with the facilitator permission) who gives no room
+    gets their own room: the one kept from last time, or a new one (always with ``new_room``).
     With no service, ``$PEERKIT_REHEARSE=N`` gives a rehearsal room of N simulated participants
     (``$PEERKIT_SEED`` fixes their answers); otherwise solo mode, with no service at all.
     """
@@ -567,16 +647,17 @@ def connect(
         )
     if not url:
         return LocalSession(content=content)
+    url = url.rstrip("/")
     room = room or os.environ.get("PEERKIT_ROOM")
+    key = facilitator_key or os.environ.get("PEERKIT_FACILITATOR_KEY") or None
+    public_url = os.environ.get("PEERKIT_PUBLIC_URL")
+    if not room and not key and os.environ.get("JUPYTERHUB_API_TOKEN"):
+        mine = _hub_facilitator_room(url, new_room=new_room, title="Peer support workshop")
+        if mine is not None:
+            room, key = mine["code"], mine["key"]
+            public_url = public_url or mine["join_url"].rsplit("/join/", 1)[0]
     if not room:
         raise ValueError(
             "type the room code the facilitator shows, for example peerkit.connect('ABC123')"
         )
-    key = facilitator_key or os.environ.get("PEERKIT_FACILITATOR_KEY") or None
-    return RemoteSession(
-        url,
-        room,
-        facilitator_key=key,
-        public_url=os.environ.get("PEERKIT_PUBLIC_URL"),
-        content=content,
-    )
+    return RemoteSession(url, room, facilitator_key=key, public_url=public_url, content=content)

@@ -16,6 +16,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ LISTENING = re.compile(r"peerkit service listening on (http://\S+)")
 WAIT = 10_000  # ms: generous for a slow CI machine, still bounded
 XSS = "<script>window.__xss = 1</script><b>bold</b>"
 SAVED = "Your answer is saved. You can change it while the question is open."
+PREFIX = "/services/peerkit/"
 
 
 # --------------------------------------------------------------------------- the service
@@ -80,8 +82,20 @@ class Room:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    with serve(tmp_path_factory.mktemp("browser-service")) as service:
+        yield service
+
+
+@pytest.fixture(scope="module")
+def prefixed_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The service under a path, as behind JupyterHub's proxy."""
+    with serve(tmp_path_factory.mktemp("prefixed-service"), "--base-url", PREFIX) as service:
+        yield service
+
+
+@contextmanager
+def serve(tmp: Path, *args: str) -> Iterator[Service]:
     """``peerkit serve`` as its own process on a free port, stopped with SIGTERM at the end."""
-    tmp = tmp_path_factory.mktemp("browser-service")
     log = (tmp / "service.log").open("w")
     proc = subprocess.Popen(
         [
@@ -95,6 +109,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
             "0",
             "--db",
             str(tmp / "peerkit.db"),
+            *args,
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -361,3 +376,32 @@ def test_reconnects_after_network_failure(page: sync_api.Page, room: Room) -> No
     failing = False  # the next retry, at most about 2.4 s later, gets through
     expect(page.get_by_text("Waiting for the facilitator to open a question")).to_be_visible()
     expect(status).to_have_text("")
+
+
+def test_under_a_path_prefix(page: sync_api.Page, prefixed_service: Service) -> None:
+    """Behind JupyterHub's proxy the page lives at /services/peerkit/: its styles, script, API
+    calls and join links all stay under that path."""
+    service = prefixed_service
+    assert service.url.endswith(PREFIX.rstrip("/"))
+    created = service.call("POST", "/rooms", {"title": "Under a prefix"})
+    assert created["join_url"] == f"{service.url}/join/{created['code']}"
+    room = Room(service, created["code"], created["facilitator_key"])
+    scenario = room.add({"content_id": "housing-call"})
+    room.act(scenario, "open")
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    page.goto(service.url + "/")
+    page.get_by_label("Room code").fill(room.code.lower())
+    page.get_by_role("button", name="Join").click()
+    expect(page).to_have_url(f"{service.url}/join/{room.code}")
+    page.locator("#opt-a").check()
+    page.get_by_role("button", name="Submit").click()
+    expect(page.locator(".notice")).to_have_text(SAVED)
+    assert room.results(scenario)["tally"]["answered"] == 1
+
+    origin = service.url.removesuffix(PREFIX.rstrip("/"))
+    assert requested and all(url.startswith(service.url + "/") for url in requested), requested
+    assert any(url.startswith(f"{origin}{PREFIX}static/app.css") for url in requested)
+    assert page.evaluate("getComputedStyle(document.querySelector('.bar')).display") != "inline"
+    assert page.problems == []  # type: ignore[attr-defined]

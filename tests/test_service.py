@@ -1336,6 +1336,45 @@ def test_participant_page_is_served(api: LiveService) -> None:
         assert "<html" in reply.text.lower()
 
 
+def test_everything_is_served_under_the_base_url(tmp_path: Path, content: Content) -> None:
+    """Behind JupyterHub's proxy, which forwards the full path, the service lives under
+    /services/peerkit/: API, page, static files and join links; nothing answers at the root."""
+    service = LiveService(tmp_path / "peerkit.db", content, base_url="services/peerkit")
+    try:
+        base = "/services/peerkit"
+        assert service("GET", "/health")[0] == 404  # the API is not at the root any more
+        reply = service.raw("POST", f"{base}{API}/rooms", b"{}")
+        assert reply.status == 201, reply.text
+        created = reply.json
+        assert (
+            created["join_url"] == f"http://127.0.0.1:{service.port}{base}/join/{created['code']}"
+        )
+        token = service.raw("POST", f"{base}{API}/rooms/{created['code']}/join").json["token"]
+        current = service.raw("GET", f"{base}{API}/rooms/{created['code']}/current", secret=token)
+        assert current.status == 200 and current.json["room"] == created["code"]
+
+        # The page's links are relative, so they work at any depth under any prefix.
+        root = service.raw("GET", f"{base}/")
+        assert root.status == 200 and 'src="static/app.js"' in root.text
+        join = service.raw("GET", f"{base}/join/{created['code']}")
+        assert join.status == 200 and 'src="../static/app.js"' in join.text
+        assert 'href="../static/app.css"' in join.text and '"/static' not in join.text
+        assert service.raw("GET", f"{base}/static/app.js").status == 200
+        bare = service.raw("GET", base)
+        assert (bare.status, bare.headers["Location"]) == (301, f"{base}/")
+        for outside in ("/", f"/join/{created['code']}", "/static/app.js", "/services/peerkitx/"):
+            assert service.raw("GET", outside).status == 404, outside
+    finally:
+        service.stop()
+
+
+def test_base_url_must_be_a_plain_path(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "x.db")
+    with pytest.raises(ValueError, match="plain path"):
+        make_app(store, base_url="/services/../peerkit/")
+    store.close()
+
+
 # --------------------------------------------------------------------------- durability
 
 

@@ -12,10 +12,11 @@ import hashlib
 import ipaddress
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tornado.web
 
@@ -47,6 +48,9 @@ from ..store import (
 from ..store.base import rows_to_csv, secret_hash, secret_matches
 from .hub import Hub
 from .limits import Buckets, Limits, retry_after
+
+if TYPE_CHECKING:
+    from .hubauth import HubFacilitators
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +96,10 @@ class Settings:
     max_participants: int = MAX_PARTICIPANTS
     #: None: no rate limits (embedding, tests); `peerkit serve` turns them on.
     limits: Limits | None = None
+    #: The path everything is served under, with slashes at both ends ("/services/peerkit/").
+    prefix: str = "/"
+    #: Set when the service runs under JupyterHub: hub sign-in decides who may create rooms.
+    hub_auth: HubFacilitators | None = None
     hub: Hub = field(init=False)
     snapshots: dict = field(init=False, default_factory=dict)
 
@@ -270,8 +278,11 @@ class BaseHandler(tornado.web.RequestHandler):
         return await self.call(self.app.store.question, int(question_id))
 
     def base_url(self) -> str:
-        """The address participants use: --public-url, else the one this request came to."""
-        return self.app.public_url or f"{self.request.protocol}://{self.request.host}"
+        """The address participants use: --public-url, else the one this request came to (with
+        the path prefix the service is served under)."""
+        if self.app.public_url:
+            return self.app.public_url
+        return f"{self.request.protocol}://{self.request.host}{self.app.prefix.rstrip('/')}"
 
     def send(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -354,7 +365,7 @@ class HealthHandler(BaseHandler):
 
 class RoomsHandler(BaseHandler):
     async def post(self) -> None:
-        self._check_creator()
+        await self._check_creator()
         data = self.body()
         title = data.get("title", "")
         min_group = data.get("min_group", 3)
@@ -379,14 +390,18 @@ class RoomsHandler(BaseHandler):
             201,
         )
 
-    def _check_creator(self) -> None:
+    async def _check_creator(self) -> None:
         if self.app.create_key:
             header = self.request.headers.get("Authorization", "")
             scheme, _, value = header.partition(" ")
-            if scheme.lower() != "bearer" or not secret_matches(
+            if scheme.lower() == "bearer" and secret_matches(
                 value.strip(), secret_hash(self.app.create_key)
             ):
+                return
+            if self.app.hub_auth is None:
                 raise ApiError(403, "forbidden", "creating a room needs this service's creator key")
+        if self.app.hub_auth is not None:  # on a hub every user server is on loopback too
+            await self.app.hub_auth.require_facilitator(self)
             return
         try:
             loopback = ipaddress.ip_address(self.request.remote_ip or "").is_loopback
@@ -730,7 +745,10 @@ class PageHandler(BaseHandler):
         self.set_header("Content-Security-Policy", PAGE_CSP)
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-cache")
-        self.finish((STATIC / "index.html").read_bytes())
+        page = (STATIC / "index.html").read_bytes()
+        if code is not None:  # at <prefix>join/CODE its relative links go one level up
+            page = page.replace(b'="static/', b'="../static/')
+        self.finish(page)
 
 
 class StaticHandler(tornado.web.StaticFileHandler):
@@ -745,6 +763,14 @@ class StaticHandler(tornado.web.StaticFileHandler):
 # --------------------------------------------------------------------------- the app
 
 
+def normalise_prefix(base_url: str) -> str:
+    """``services/peerkit`` or ``/services/peerkit/`` -> ``/services/peerkit/``; ``""`` -> ``/``."""
+    parts = [p for p in base_url.split("/") if p]
+    if any(p in (".", "..") for p in parts):
+        raise ValueError(f"the base URL must be a plain path, not {base_url!r}")
+    return "/" + "".join(f"{p}/" for p in parts)
+
+
 def make_app(
     store: Store,
     *,
@@ -753,11 +779,19 @@ def make_app(
     public_url: str = "",
     max_participants: int = MAX_PARTICIPANTS,
     limits: Limits | None = None,
+    base_url: str = "/",
+    hub_auth: HubFacilitators | None = None,
 ) -> tornado.web.Application:
     """The service as a tornado application. ``limits=None`` (the default here) means no rate
-    limits, for embedding and tests; ``peerkit serve`` passes ``Limits()``."""
+    limits, for embedding and tests; ``peerkit serve`` passes ``Limits()``.
+
+    Everything is served under ``base_url`` (``/services/peerkit/`` behind JupyterHub's proxy,
+    which forwards the full path). With ``hub_auth``, rooms are created by hub facilitators, and
+    ``<base_url>facilitate`` is their page for starting one in a browser.
+    """
     if max_participants < 1:
         raise ValueError("max_participants must be at least 1")
+    prefix = normalise_prefix(base_url)
     settings = Settings(
         store,
         content,
@@ -765,9 +799,12 @@ def make_app(
         public_url.rstrip("/"),
         max_participants=max_participants,
         limits=limits,
+        prefix=prefix,
+        hub_auth=hub_auth,
     )
     s = {"settings": settings}
-    api = "/api/v1"
+    root = re.escape(prefix.rstrip("/"))  # a pattern: "" at the root
+    api = f"{root}/api/v1"
     q = r"(\d{1,18})"
     routes = [
         (rf"{api}/health", HealthHandler, s),
@@ -784,12 +821,18 @@ def make_app(
         (rf"{api}/questions/{q}/results", ResultsHandler, s),
         (rf"{api}/responses/{q}/(approve|reject)", ModerationHandler, s),
         (rf"{api}/.*", ApiNotFoundHandler, s),
-        (r"/", PageHandler, s),
-        (r"/join/(\w{1,16})", PageHandler, s),
-        (r"/static/(.*)", StaticHandler, {"path": str(STATIC)}),
+        (rf"{root}/", PageHandler, s),
+        (rf"{root}/join/(\w{{1,16}})", PageHandler, s),
+        (rf"{root}/static/(.*)", StaticHandler, {"path": str(STATIC)}),
     ]
+    app_settings: dict[str, Any] = {}
+    if root:
+        routes.append((root, tornado.web.RedirectHandler, {"url": prefix}))
+    if hub_auth is not None:
+        routes += hub_auth.routes(root, s)
+        app_settings["cookie_secret"] = hub_auth.cookie_secret
     app = tornado.web.Application(
-        routes, default_handler_class=ApiNotFoundHandler, default_handler_args=s
+        routes, default_handler_class=ApiNotFoundHandler, default_handler_args=s, **app_settings
     )
     app.peerkit = settings  # type: ignore[attr-defined]
     return app

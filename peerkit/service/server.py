@@ -13,7 +13,7 @@ import tornado.netutil
 
 from ..content import load_content
 from ..store import open_store
-from .app import MAX_PARTICIPANTS, make_app
+from .app import MAX_PARTICIPANTS, make_app, normalise_prefix
 from .limits import Limits
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,25 @@ async def run_service(
     public_url: str = "",
     max_participants: int = MAX_PARTICIPANTS,
     rate_limits: bool = True,
+    base_url: str = "/",
+    hub: bool = False,
 ) -> None:
-    """Serve until SIGINT or SIGTERM; then stop accepting, finish pending writes and close."""
+    """Serve until SIGINT or SIGTERM; then stop accepting, finish pending writes and close.
+
+    ``hub``: run as a JupyterHub service (hub sign-in decides who may create rooms; the hub's
+    settings come from the ``JUPYTERHUB_*`` variables it gives its services).
+    """
+    prefix = normalise_prefix(base_url)
+    hub_auth = None
+    if hub:
+        try:
+            from .hubauth import HubFacilitators
+        except ImportError as exc:
+            raise ValueError(
+                f"running as a JupyterHub service needs JupyterHub ({exc}); "
+                "install it with: pip install 'peerkit[hub]'"
+            ) from None
+        hub_auth = HubFacilitators.from_environment(prefix)
     store = open_store(db)
     content = load_content(data)
     app = make_app(
@@ -43,6 +60,8 @@ async def run_service(
         public_url=public_url,
         max_participants=max_participants,
         limits=Limits() if rate_limits else None,
+        base_url=prefix,
+        hub_auth=hub_auth,
     )
     server = tornado.httpserver.HTTPServer(app, max_body_size=SERVER_MAX_BODY, xheaders=False)
     sockets = tornado.netutil.bind_sockets(
@@ -56,7 +75,8 @@ async def run_service(
         loop.add_signal_handler(sig, stop.set)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
     # Tests and `peerkit lab` read this line to learn the port.
-    print(f"peerkit service listening on http://{shown_host}:{bound} (database {db})", flush=True)
+    address = f"http://{shown_host}:{bound}{prefix.rstrip('/')}"
+    print(f"peerkit service listening on {address} (database {db})", flush=True)
     await stop.wait()
     log.info("stopping: no new connections; finishing responses in flight")
     server.stop()

@@ -3,7 +3,11 @@
 'use strict';
 
 (() => {
-  const API = '/api/v1';
+  // The service may live under a path (/services/peerkit/ behind JupyterHub): everything is
+  // addressed relative to where this script was loaded from, <root>static/app.js.
+  const ROOT = new URL('../', document.currentScript.src);
+  const API = new URL('api/v1', ROOT).href;
+  const joinPath = (code) => `${ROOT.pathname}join/${code}`;
   const CODE_RE = /^[A-Z0-9]{6}$/;
   const NOT_FOUND = 'No room with that code. Check the code and try again.';
   const SAVED = 'Your answer is saved. You can change it while the question is open.';
@@ -169,7 +173,7 @@
       $('code').focus();
       return;
     }
-    location.assign(`/join/${code}`);
+    location.assign(joinPath(code));
   });
 
   async function enterRoom(code) {
@@ -518,10 +522,12 @@
 
   // ------------------------------------------------------------------------- start
 
-  const match = location.pathname.match(/^\/join\/([^/]+)\/?$/);
+  const here = location.pathname.startsWith(ROOT.pathname)
+    ? location.pathname.slice(ROOT.pathname.length) : '';
+  const match = here.match(/^join\/([^/]+)\/?$/);
   if (match) {
     const code = normalise(decodeURIComponent(match[1]));
-    if (location.pathname !== `/join/${code}`) history.replaceState(null, '', `/join/${code}`);
+    if (location.pathname !== joinPath(code)) history.replaceState(null, '', joinPath(code));
     enterRoom(code);
   } else {
     showJoin();
