@@ -12,7 +12,7 @@ import tornado.httpserver
 import tornado.netutil
 
 from ..content import load_content
-from ..store import open_store
+from ..store import display_location, open_store
 from .app import MAX_PARTICIPANTS, make_app
 from .limits import Limits
 
@@ -56,7 +56,11 @@ async def run_service(
         loop.add_signal_handler(sig, stop.set)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
     # Tests and `peerkit lab` read this line to learn the port.
-    print(f"peerkit service listening on http://{shown_host}:{bound} (database {db})", flush=True)
+    print(
+        f"peerkit service listening on http://{shown_host}:{bound} "
+        f"(database {display_location(db)})",
+        flush=True,
+    )
     await stop.wait()
     log.info("stopping: no new connections; finishing responses in flight")
     server.stop()
