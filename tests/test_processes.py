@@ -24,6 +24,8 @@ import pytest
 from pg import PostgresServer
 from test_service import REPO, Remote, Room
 
+from peerkit.store import NotFound, open_store
+
 #: How long a long-poll may wait; a wake-up must come long before.
 POLL_TIMEOUT = 25
 WOKEN_WITHIN = 5
@@ -148,3 +150,31 @@ def test_the_room_cap_holds_across_processes(pair: tuple[Remote, Remote]) -> Non
     for service in (a, b):
         status, body = service("GET", f"/rooms/{room.code}", secret=room.key)
         assert (status, body["participants"]) == (200, 5)
+
+
+def test_purge_finds_the_database_in_the_environment_and_hides_its_password(
+    postgres_url: str,
+) -> None:
+    with open_store(postgres_url) as store:
+        code = store.create_room("To delete").room.code
+        store.join(code)
+        kept = store.create_room("To keep").room.code
+    # trust authentication ignores the password, so it is only there to be hidden
+    url = postgres_url.replace("postgres@", "postgres:s3cret@", 1)
+    env = {**os.environ, "PEERKIT_DATABASE_URL": url}
+    done = subprocess.run(
+        [sys.executable, "-m", "peerkit", "purge", code, "--yes"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"deleted room {code} (To delete, 1 participants)" in done.stdout
+    assert "postgres:***@" in done.stdout
+    assert "s3cret" not in done.stdout + done.stderr
+    with open_store(postgres_url) as store:
+        assert store.room(kept).title == "To keep"
+        with pytest.raises(NotFound):
+            store.room(code)
