@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -81,10 +81,22 @@ def pair(
         postgres.drop_database(name)
 
 
-def timed(call: Any, *args: Any) -> tuple[Any, float]:
-    """``call(*args)``'s result and the monotonic time it returned."""
-    result = call(*args)
-    return result, time.monotonic()
+def poll_across(
+    waiter: Remote, path: str, secret: str, change: Callable[[], object]
+) -> dict[str, Any]:
+    """Hold the long-poll ``path`` on ``waiter``, make ``change`` through another process, and
+    return the poll's answer, checking that it came soon after the change."""
+    with ThreadPoolExecutor(1) as pool:
+        poll = pool.submit(waiter, "GET", path, None, secret, POLL_TIMEOUT + 15)
+        time.sleep(1)  # the poll is waiting by now
+        assert not poll.done()
+        change()
+        changed = time.monotonic()
+        status, body = poll.result(timeout=POLL_TIMEOUT + 15)
+        woken = time.monotonic()
+    assert status == 200, body
+    assert woken - changed < WOKEN_WITHIN, "the long-poll was not woken by the change"
+    return body
 
 
 def test_a_results_long_poll_wakes_when_another_process_records_a_response(
@@ -96,17 +108,9 @@ def test_a_results_long_poll_wakes_when_another_process_records_a_response(
     token = a.join(room.code)
     version = b.results(qid, room.key)["version"]
 
-    with ThreadPoolExecutor(1) as pool:
-        query = f"?after={version}&timeout={POLL_TIMEOUT}"
-        poll = pool.submit(timed, b, "GET", f"/questions/{qid}/results{query}", None, room.key, 40)
-        time.sleep(1)  # B is waiting by now
-        assert not poll.done()
-        a.answered(qid, token, "a")
-        answered = time.monotonic()
-        (status, body), returned = poll.result(timeout=40)
-    assert status == 200, body
+    path = f"/questions/{qid}/results?after={version}&timeout={POLL_TIMEOUT}"
+    body = poll_across(b, path, room.key, lambda: a.answered(qid, token, "a"))
     assert body["version"] > version and body["tally"]["total"] == 1
-    assert returned - answered < WOKEN_WITHIN
 
 
 def test_a_participant_long_poll_wakes_when_another_process_opens_a_question(
@@ -119,17 +123,9 @@ def test_a_participant_long_poll_wakes_when_another_process_opens_a_question(
     status, first = b("GET", f"/rooms/{room.code}/current", secret=token)
     assert status == 200 and first["question"] is None
 
-    with ThreadPoolExecutor(1) as pool:
-        path = f"/rooms/{room.code}/current?after={first['etag']}&timeout={POLL_TIMEOUT}"
-        poll = pool.submit(timed, b, "GET", path, None, token, 40)
-        time.sleep(1)
-        assert not poll.done()
-        a.act(room, qid, "open")
-        opened = time.monotonic()
-        (status, body), returned = poll.result(timeout=40)
-    assert status == 200, body
+    path = f"/rooms/{room.code}/current?after={first['etag']}&timeout={POLL_TIMEOUT}"
+    body = poll_across(b, path, token, lambda: a.act(room, qid, "open"))
     assert body["question"]["id"] == qid and body["question"]["state"] == "open"
-    assert returned - opened < WOKEN_WITHIN
 
 
 def test_the_room_cap_holds_across_processes(pair: tuple[Remote, Remote]) -> None:

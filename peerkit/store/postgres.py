@@ -41,7 +41,6 @@ from .base import (
     StorageUnavailable,
     Store,
     StoreError,
-    new_join_code,
     new_secret,
     normalise_code,
     secret_hash,
@@ -62,6 +61,7 @@ from .sql import (
     room_not_found,
     room_record,
     unknown_token,
+    with_free_code,
 )
 
 __all__ = ["CHANNEL", "SCHEMA_VERSION", "PostgresStore"]
@@ -300,19 +300,17 @@ class PostgresStore(Store):
         check_room_settings(title, min_group)
         _check_text(title=title)
         key = new_secret()
-        for _attempt in range(20):
-            code = new_join_code()
-            try:
-                with self._write() as db:
-                    db.execute(
-                        "INSERT INTO rooms (code, title, key_hash, min_group, created_at)"
-                        " VALUES (%s, %s, %s, %s, %s)",
-                        (code, title.strip(), secret_hash(key), min_group, now()),
-                    )
-            except psycopg.errors.UniqueViolation:
-                continue
-            return RoomCreated(self.room(code), key)
-        raise Conflict("could not find a free join code; try again")
+
+        def insert(code: str) -> None:
+            with self._write() as db:
+                db.execute(
+                    "INSERT INTO rooms (code, title, key_hash, min_group, created_at)"
+                    " VALUES (%s, %s, %s, %s, %s)",
+                    (code, title.strip(), secret_hash(key), min_group, now()),
+                )
+
+        taken = psycopg.errors.UniqueViolation
+        return RoomCreated(self.room(with_free_code(insert, taken)), key)
 
     def room(self, code: str) -> Room:
         return room_record(self._room_row(code))

@@ -25,6 +25,7 @@ from .base import (
     StoreError,
     Unauthorized,
     check_answer,
+    new_join_code,
 )
 
 Row = Mapping[str, Any]
@@ -97,6 +98,19 @@ def check_room_settings(title: object, min_group: object) -> None:
         raise Conflict("a room title must be text of at most 200 characters")
     if not isinstance(min_group, int) or isinstance(min_group, bool) or not 1 <= min_group <= 1000:
         raise Conflict("the minimum group size must be a whole number from 1 to 1000")
+
+
+def with_free_code(insert: Callable[[str], object], taken: type[Exception]) -> str:
+    """Call ``insert`` with new join codes until one is not ``taken`` (an error raised by the
+    database's unique constraint); return that code."""
+    for _attempt in range(20):
+        code = new_join_code()
+        try:
+            insert(code)
+        except taken:
+            continue
+        return code
+    raise Conflict("could not find a free join code; try again")
 
 
 def check_new_state(state: object) -> None:

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from ..model import MIN_GROUP_SIZE, Question, question_to_dict
 from .base import (
-    Conflict,
     NotFound,
     Participant,
     QuestionRecord,
@@ -32,7 +31,6 @@ from .base import (
     StorageUnavailable,
     Store,
     StoreError,
-    new_join_code,
     new_secret,
     normalise_code,
     secret_hash,
@@ -54,6 +52,7 @@ from .sql import (
     room_record,
     stamp,
     unknown_token,
+    with_free_code,
 )
 
 log = logging.getLogger(__name__)
@@ -252,19 +251,16 @@ class SQLiteStore(Store):
     def create_room(self, title: str = "", *, min_group: int = MIN_GROUP_SIZE) -> RoomCreated:
         check_room_settings(title, min_group)
         key = new_secret()
-        for _attempt in range(20):
-            code = new_join_code()
-            try:
-                with self._write() as db:
-                    db.execute(
-                        "INSERT INTO rooms (code, title, key_hash, min_group, created_at)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        (code, title.strip(), secret_hash(key), min_group, _now()),
-                    )
-            except sqlite3.IntegrityError:
-                continue
-            return RoomCreated(self.room(code), key)
-        raise Conflict("could not find a free join code; try again")
+
+        def insert(code: str) -> None:
+            with self._write() as db:
+                db.execute(
+                    "INSERT INTO rooms (code, title, key_hash, min_group, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (code, title.strip(), secret_hash(key), min_group, _now()),
+                )
+
+        return RoomCreated(self.room(with_free_code(insert, sqlite3.IntegrityError)), key)
 
     def room(self, code: str) -> Room:
         return room_record(self._room_row(code))
