@@ -10,7 +10,15 @@ from pathlib import Path
 
 from . import __version__
 from .content import ContentError
-from .store import StoreError
+from .store import StoreError, database_location, display_location
+
+#: The database when neither --db nor $PEERKIT_DATABASE_URL names one.
+DEFAULT_DB = "peerkit.db"
+DB_HELP = (
+    "a SQLite database file, or a postgresql:// URL (default: $PEERKIT_DATABASE_URL if set, "
+    f"else {DEFAULT_DB}; a URL with a password is better given in the environment, where other "
+    "users of the machine cannot see it)"
+)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -49,7 +57,7 @@ def _serve(args: argparse.Namespace) -> int:
             run_service(
                 host=args.host,
                 port=args.port,
-                db=args.db,
+                db=database_location(args.db, DEFAULT_DB),
                 data=args.data,
                 create_key=os.environ.get("PEERKIT_CREATE_KEY") or None,
                 public_url=public_url,
@@ -66,13 +74,15 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _purge(args: argparse.Namespace) -> int:
-    from .store import open_store
+    from .store import POSTGRES_SCHEMES, open_store
 
-    if not Path(args.db).is_file():
-        print(f"peerkit purge: there is no database file {args.db}", file=sys.stderr)
+    db = database_location(args.db, DEFAULT_DB)
+    shown = display_location(db)
+    if not db.startswith(POSTGRES_SCHEMES) and not Path(db).is_file():
+        print(f"peerkit purge: there is no database file {shown}", file=sys.stderr)
         return 1
     try:
-        store = open_store(args.db)
+        store = open_store(db)
     except (StoreError, OSError) as exc:
         print(f"peerkit purge: {exc}", file=sys.stderr)
         return 1
@@ -89,13 +99,13 @@ def _purge(args: argparse.Namespace) -> int:
                 print("peerkit purge: nothing deleted", file=sys.stderr)
                 return 1
         store.purge_room(room.code)
-        store.compact()  # VACUUM: deleted rows must not linger in the file's free pages
+        store.compact()  # VACUUM: deleted rows must not linger in the database's free pages
     except StoreError as exc:
         print(f"peerkit purge: {exc.message}", file=sys.stderr)
         return 1
     finally:
         store.close()
-    print(f"deleted {what} from {args.db}")
+    print(f"deleted {what} from {shown}")
     return 0
 
 
@@ -156,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)"
     )
-    serve.add_argument("--db", default=str(Path("peerkit.db")), help="SQLite database file")
+    serve.add_argument("--db", default=None, help=DB_HELP)
     serve.add_argument("--data", default=None, help="workshop content folder (default: data/)")
     serve.add_argument(
         "--public-url",
@@ -197,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         "database so the deleted data does not linger in the file. Asks first unless --yes.",
     )
     purge.add_argument("room", help="the room's join code")
-    purge.add_argument("--db", default=str(Path("peerkit.db")), help="SQLite database file")
+    purge.add_argument("--db", default=None, help=DB_HELP)
     purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     purge.set_defaults(run=_purge)
 
@@ -205,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
         "lab",
         help="start the poll service and JupyterLab on the workshop notebooks",
         description="Start a facilitator's workshop: the poll service (SQLite, kept between "
-        "sessions) and JupyterLab on workshops/. Prints the participant join link and QR code.",
+        "sessions; or the PostgreSQL database in $PEERKIT_DATABASE_URL) and JupyterLab on "
+        "workshops/. Prints the participant join link and QR code.",
     )
     lab.add_argument(
         "--host",

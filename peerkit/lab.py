@@ -64,9 +64,12 @@ def _interface_addresses() -> list[ipaddress.IPv4Address]:
 
 
 def start_service(
-    db: Path, host: str, port: int, env: dict[str, str], timeout: float = 30
+    db: Path | None, host: str, port: int, env: dict[str, str], timeout: float = 30
 ) -> tuple[subprocess.Popen, str]:
-    """Start ``peerkit serve`` in its own process group and wait until it listens."""
+    """Start ``peerkit serve`` in its own process group and wait until it listens.
+
+    ``db=None``: the database in ``$PEERKIT_DATABASE_URL`` (kept off the command line, where
+    other users could read a password in it)."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -77,8 +80,7 @@ def start_service(
             host,
             "--port",
             str(port),
-            "--db",
-            str(db),
+            *(["--db", str(db)] if db is not None else []),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -154,9 +156,13 @@ def run_lab(
 ) -> int:
     import segno
 
+    from .store import DATABASE_URL_VARIABLE, display_location
+
     home = data_home()
     home.mkdir(parents=True, exist_ok=True)
-    db = home / "peerkit.db"
+    url = os.environ.get(DATABASE_URL_VARIABLE)
+    db = None if url else home / "peerkit.db"
+    shown = display_location(url) if url else str(db)
     create_key = os.environ.get("PEERKIT_CREATE_KEY") or secrets.token_urlsafe(24)
     env = {**os.environ, "PEERKIT_CREATE_KEY": create_key}
     service, local_url = start_service(db, host, port, env)
@@ -175,7 +181,7 @@ def run_lab(
         print(f"\nRoom {room['code']} is ready. Participants join at:\n\n    {join_url}\n")
         segno.make(join_url, error="m").terminal(compact=True)
         print(
-            f"\nResponses are kept in {db}\n"
+            f"\nResponses are kept in {shown}\n"
             f"Starting JupyterLab on {notebooks} ... (Ctrl-C stops both)\n"
         )
         command = [
@@ -202,4 +208,4 @@ def run_lab(
             _stop(lab, "JupyterLab")
     finally:
         _stop(service, "the poll service")
-        print("Stopped. Every acknowledged response is in", db)
+        print("Stopped. Every acknowledged response is in", shown)

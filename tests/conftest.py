@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pg import PostgresServer, postgres_server
 from serving import serving
 
 from peerkit.content import Content, load_content
@@ -30,3 +31,18 @@ def live_service(tmp_path: Path, content: Content) -> Iterator[LiveService]:
     store = SQLiteStore(tmp_path / "service.db")
     with serving(store, content=content) as url:
         yield LiveService(url, store)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server for the whole test run, started when first needed."""
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer) -> Iterator[str]:
+    """A new, empty database on the test server, deleted after the test."""
+    name = postgres.create_database()
+    yield postgres.url(name)
+    postgres.drop_database(name)

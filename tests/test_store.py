@@ -4,7 +4,9 @@ Add a store by adding a factory to ``STORE_FACTORIES`` (a fresh, empty store per
 location to ``LOCATION_FACTORIES`` (for the tests that open a store again or from other OS
 processes; those open it with :func:`peerkit.store.open_store`) and a raw dump to
 ``RAW_CONTENT`` (everything the store keeps, for the tests that secrets are stored hashed).
-The tests of the SQLite file itself (schema, migrations, WAL) are at the end.
+Factories get the test's ``request`` (for fixtures such as a fresh PostgreSQL database) and its
+temporary directory. The tests of the SQLite file itself (schema, migrations, WAL) and of the
+PostgreSQL database (schema, outages, notifications) are at the end.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from collections.abc import Callable, Iterator
 from itertools import pairwise
 from pathlib import Path
 
+import psycopg
 import pytest
+from pg import postgres_server
 
 from peerkit.model import (
     MIN_GROUP_SIZE,
@@ -45,27 +49,33 @@ from peerkit.store import (
     QuestionRecord,
     ResponseRecord,
     RoomCreated,
+    RoomFull,
     SQLiteStore,
+    StorageUnavailable,
     Store,
     StoreError,
     Unauthorized,
     open_store,
 )
+from peerkit.store import postgres as postgres_module
 from peerkit.store import sqlite as sqlite_module
 from peerkit.store.base import JOIN_CODE_ALPHABET
+from peerkit.store.postgres import PostgresStore
 from peerkit.store.sqlite import SCHEMA_VERSION, SchemaTooNew
 
 # --------------------------------------------------------------------------- the stores
 
-#: A fresh, empty store of each kind in a test's temporary directory.
-STORE_FACTORIES: dict[str, Callable[[Path], Store]] = {
-    "sqlite": lambda tmp_path: SQLiteStore(tmp_path / "peerkit.db"),
+#: A fresh, empty store of each kind (in a test's temporary directory, or a new database).
+STORE_FACTORIES: dict[str, Callable[[pytest.FixtureRequest, Path], Store]] = {
+    "sqlite": lambda request, tmp_path: SQLiteStore(tmp_path / "peerkit.db"),
+    "postgres": lambda request, tmp_path: PostgresStore(request.getfixturevalue("postgres_url")),
 }
 
 #: Where a fresh store of each kind lives, for tests that open it again (:func:`reopen`) or
 #: from several OS processes. Child processes open it with ``open_store(location)`` too.
-LOCATION_FACTORIES: dict[str, Callable[[Path], str]] = {
-    "sqlite": lambda tmp_path: str(tmp_path / "peerkit.db"),
+LOCATION_FACTORIES: dict[str, Callable[[pytest.FixtureRequest, Path], str]] = {
+    "sqlite": lambda request, tmp_path: str(tmp_path / "peerkit.db"),
+    "postgres": lambda request, tmp_path: request.getfixturevalue("postgres_url"),
 }
 
 
@@ -86,8 +96,31 @@ def _sqlite_raw(store: SQLiteStore) -> bytes:
     return raw + dump.encode("utf-8")
 
 
+def _postgres_raw(store: PostgresStore) -> bytes:
+    """Every row of every table in the store's database, as text."""
+    with psycopg.connect(store.url) as con:
+        names = [
+            name
+            for (name,) in con.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            )
+        ]
+        assert {"rooms", "participants", "responses"} <= set(names)
+        rows = [
+            text
+            for name in names
+            for (text,) in con.execute(
+                psycopg.sql.SQL("SELECT t::text FROM {} t").format(psycopg.sql.Identifier(name))
+            )
+        ]
+    return "\n".join(rows).encode("utf-8")
+
+
 #: Everything a store keeps, as bytes, to search for secrets that should have been hashed.
-RAW_CONTENT: dict[type, Callable[[Store], bytes]] = {SQLiteStore: _sqlite_raw}
+RAW_CONTENT: dict[type, Callable[[Store], bytes]] = {
+    SQLiteStore: _sqlite_raw,
+    PostgresStore: _postgres_raw,  # type: ignore[dict-item]
+}
 
 
 def raw_content(store: Store) -> bytes:
@@ -98,14 +131,14 @@ def raw_content(store: Store) -> bytes:
 
 @pytest.fixture(params=list(STORE_FACTORIES), ids=list(STORE_FACTORIES))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made = STORE_FACTORIES[request.param](tmp_path)
+    made = STORE_FACTORIES[request.param](request, tmp_path)
     yield made
     made.close()
 
 
 @pytest.fixture(params=list(LOCATION_FACTORIES), ids=list(LOCATION_FACTORIES))
 def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return LOCATION_FACTORIES[request.param](tmp_path)
+    return LOCATION_FACTORIES[request.param](request, tmp_path)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -441,6 +474,47 @@ def test_participant_count(store: Store) -> None:
     store.join(room_b)
     assert store.participant_count(room_a) == 4
     assert store.participant_count(room_b.lower()) == 1
+
+
+def test_join_with_a_limit_refuses_once_the_room_is_full(store: Store) -> None:
+    room_a = store.create_room("A").room.code
+    room_b = store.create_room("B").room.code
+    first = store.join(room_a, limit=2)
+    store.join(room_a, limit=2)
+    with pytest.raises(RoomFull, match="2 participants") as caught:
+        store.join(room_a, limit=2)
+    assert caught.value.code == "room_full" and isinstance(caught.value, Conflict)
+    assert store.participant_count(room_a) == 2  # the refused join stored nothing
+    assert store.participant(room_a, first.token) == first.id
+    store.join(room_a, limit=3)  # a higher limit, or none, lets more in
+    store.join(room_a)
+    assert store.participant_count(room_a) == 4
+    store.join(room_b, limit=1)  # other rooms count their own
+    with pytest.raises(NotFound):
+        store.join("ZZZZZZ", limit=5)
+
+
+def test_joins_with_a_limit_from_many_threads_never_overfill(store: Store) -> None:
+    code = store.create_room("crowded").room.code
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def work() -> None:
+        barrier.wait()
+        for _ in range(5):
+            try:
+                store.join(code, limit=17)
+                outcomes.append("joined")
+            except RoomFull:
+                outcomes.append("full")
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("joined") == 17 and outcomes.count("full") == 40 - 17
+    assert store.participant_count(code) == 17
 
 
 # =========================================================================== responses
@@ -1410,7 +1484,7 @@ def test_open_store_understands_paths_and_sqlite_urls(tmp_path: Path) -> None:
         assert isinstance(store, SQLiteStore)
         assert_populated(store, *populate(store))
     with pytest.raises(ValueError, match="postgresql"):
-        open_store("postgresql://localhost/peerkit")
+        open_store("mysql://localhost/peerkit")
 
 
 def test_new_database_file_is_private(tmp_path: Path) -> None:
@@ -1419,3 +1493,272 @@ def test_new_database_file_is_private(tmp_path: Path) -> None:
     store.create_room("Private")
     store.close()
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+# ====================================================================== the PostgreSQL database
+
+
+def pg_schema_version(url: str) -> int:
+    with psycopg.connect(url) as con:
+        return con.execute("SELECT version FROM peerkit_schema").fetchone()[0]  # type: ignore[index]
+
+
+def test_open_store_opens_postgresql_urls(postgres_url: str) -> None:
+    for url in (postgres_url, postgres_url.replace("postgresql://", "postgres://", 1)):
+        with open_store(url) as store:
+            assert isinstance(store, PostgresStore)
+            store.create_room("by URL")
+
+
+def test_a_new_postgresql_database_gets_the_current_schema(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=postgres_module.__name__)
+    with PostgresStore(postgres_url) as store:
+        assert store.schema_version == postgres_module.SCHEMA_VERSION >= 1
+        kept = populate(store)
+    assert caplog.text.count("schema upgraded") == postgres_module.SCHEMA_VERSION
+    caplog.clear()
+    with PostgresStore(postgres_url) as store:  # reopening keeps the data, migrates nothing
+        assert_populated(store, *kept)
+    assert "schema upgraded" not in caplog.text
+
+
+def test_a_future_postgresql_migration_upgrades_and_old_code_refuses(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    current = postgres_module.SCHEMA_VERSION
+    with PostgresStore(postgres_url) as store:
+        kept = populate(store)
+
+    future = ("ALTER TABLE rooms ADD COLUMN language text NOT NULL DEFAULT 'en'",)
+    monkeypatch.setattr(postgres_module, "MIGRATIONS", (*postgres_module.MIGRATIONS, future))
+    monkeypatch.setattr(postgres_module, "SCHEMA_VERSION", current + 1)
+    caplog.set_level(logging.INFO, logger=postgres_module.__name__)
+    with PostgresStore(postgres_url) as store:
+        assert store.schema_version == current + 1
+        assert_populated(store, *kept)
+    assert caplog.text.count("schema upgraded") == 1
+    with psycopg.connect(postgres_url) as con:
+        assert con.execute("SELECT language FROM rooms").fetchall() == [("en",)]
+
+    broken = ("CREATE TABLE notes (id integer)", "THIS IS NOT SQL")
+    monkeypatch.setattr(postgres_module, "MIGRATIONS", (*postgres_module.MIGRATIONS, broken))
+    monkeypatch.setattr(postgres_module, "SCHEMA_VERSION", current + 2)
+    with pytest.raises(psycopg.errors.SyntaxError):
+        PostgresStore(postgres_url)
+    assert pg_schema_version(postgres_url) == current + 1  # a failed migration changed nothing
+    with psycopg.connect(postgres_url) as con:
+        assert con.execute("SELECT to_regclass('notes')").fetchone() == (None,)
+
+    monkeypatch.undo()  # the old code refuses the upgraded database, saying why
+    with pytest.raises(SchemaTooNew, match=f"schema version {current + 1}, newer") as caught:
+        PostgresStore(postgres_url)
+    assert "upgrade peerkit" in caught.value.message
+
+
+OPENER = textwrap.dedent(
+    """
+    import sys
+    from peerkit.store import open_store
+
+    print("ready", flush=True)
+    sys.stdin.readline()
+    with open_store(sys.argv[1]) as store:
+        print(store.create_room("opener").room.code, flush=True)
+    """
+)
+
+
+def test_processes_opening_a_new_postgresql_database_at_once_all_succeed(
+    postgres_url: str,
+) -> None:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, postgres_url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    try:
+        for proc in procs:  # all started, so that they open the database together
+            assert proc.stdout.readline() == "ready\n"  # type: ignore[union-attr]
+        for proc in procs:
+            proc.stdin.write("go\n")  # type: ignore[union-attr]
+            proc.stdin.flush()  # type: ignore[union-attr]
+        outputs = [proc.communicate(timeout=60) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    for proc, (_, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+    codes = {out.strip() for out, _ in outputs}
+    assert len(codes) == 4
+    with PostgresStore(postgres_url) as store:
+        assert store.schema_version == postgres_module.SCHEMA_VERSION
+        assert all(store.room(code).title == "opener" for code in codes)
+
+
+def test_a_stopped_server_means_storage_unavailable_until_it_is_back() -> None:
+    """Its own server, as this test stops it. Nothing acknowledged is lost, nothing refused is
+    stored, and the store connects again by itself."""
+    with postgres_server() as server:
+        url = server.url(server.create_database("outage"))
+        store = PostgresStore(url)
+        code = store.create_room("outage").room.code
+        question_id = open_question(store, code, text_question(max_length=100)).id
+        people = [store.join(code) for _ in range(4)]
+        acked = {p.token: store.respond(question_id, p.token, "before").id for p in people[:2]}
+
+        server.stop()
+        calls: list[Callable[[], object]] = [
+            lambda: store.respond(question_id, people[2].token, "during"),
+            lambda: store.join(code),
+            lambda: store.set_state(question_id, "closed"),
+            lambda: store.responses(question_id),
+            lambda: store.room(code),
+        ]
+        for call in calls:
+            with pytest.raises(StorageUnavailable) as caught:
+                call()
+            assert caught.value.code == "storage_unavailable"
+            assert "nothing was saved" in caught.value.message
+            assert "cannot be reached" in caught.value.public or "lost" in caught.value.public
+        server.start()
+
+        acked[people[3].token] = store.respond(question_id, people[3].token, "after").id
+        stored = {r.id: r.answer for r in store.responses(question_id)}
+        assert set(stored) == set(acked.values())  # every acknowledged answer; "during" not
+        assert sorted(stored.values()) == ["after", "before", "before"]
+        assert store.participant_count(code) == 4
+        assert store.question(question_id).state == "open"
+        store.close()
+
+
+def test_a_password_never_shows(postgres_url: str) -> None:
+    from peerkit.store import display_location
+
+    assert display_location("postgresql://ann:s3cret@db.example:5432/peerkit") == (
+        "postgresql://ann:***@db.example:5432/peerkit"
+    )
+    assert display_location("postgres://db.example/peerkit?user=ann&password=s3cret&x") == (
+        "postgres://db.example/peerkit?user=ann&password=***&x"
+    )
+    assert display_location("postgresql://ann@db.example/peerkit") == (
+        "postgresql://ann@db.example/peerkit"
+    )
+    assert display_location("/var/lib/peerkit/peerkit.db") == "/var/lib/peerkit/peerkit.db"
+    # a wrong password is refused without repeating it
+    wrong = postgres_url.replace("postgres@", "nobody:s3cret@", 1)
+    with pytest.raises(StorageUnavailable) as caught:
+        PostgresStore(wrong)
+    assert "s3cret" not in str(caught.value) and "nobody:***@" in str(caught.value)
+
+
+def test_open_store_asks_for_psycopg_when_it_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg now fails
+    monkeypatch.delitem(sys.modules, "peerkit.store.postgres")
+    with pytest.raises(StoreError, match=r"pip install 'peerkit\[postgres\]'"):
+        open_store("postgresql://localhost/peerkit")
+
+
+class Heard:
+    """What a subscriber was told, waited for by the test."""
+
+    def __init__(self) -> None:
+        self.codes: list[str | None] = []
+        self._changed = threading.Condition()
+
+    def __call__(self, code: str | None) -> None:
+        with self._changed:
+            self.codes.append(code)
+            self._changed.notify_all()
+
+    def wait_for(self, code: str | None, timeout: float = 10) -> None:
+        with self._changed:
+            assert self._changed.wait_for(lambda: code in self.codes, timeout), (code, self.codes)
+
+    def wait_for_more_than(self, count: int, timeout: float = 10) -> None:
+        with self._changed:
+            assert self._changed.wait_for(lambda: len(self.codes) > count, timeout), self.codes
+
+
+def listener_pid(url: str, own: int) -> int:
+    with psycopg.connect(url, autocommit=True) as con:
+        for _ in range(100):
+            rows = con.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query LIKE 'LISTEN%%' AND pid <> %s",
+                (own,),
+            ).fetchall()
+            if rows:
+                return rows[0][0]
+            time.sleep(0.05)
+    raise AssertionError("no listening connection")
+
+
+def test_subscribers_hear_of_changes_made_by_other_stores(postgres_url: str) -> None:
+    listening, writer = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    heard = Heard()
+    try:
+        listening.subscribe(heard)
+        code = writer.create_room("elsewhere").room.code
+        person = writer.join(code)
+        heard.wait_for(code)
+        record = writer.add_question(code, text_question())
+        steps: list[Callable[[], object]] = [
+            lambda: writer.set_state(record.id, "open"),
+            lambda: writer.respond(record.id, person.token, "a thought"),
+            lambda: writer.moderate(writer.responses(record.id)[0].id, True),
+            lambda: writer.set_revealed(record.id, True),
+            lambda: writer.reset(record.id),
+            lambda: writer.purge_room(code),
+        ]
+        for step in steps:
+            before = len(heard.codes)
+            step()
+            heard.wait_for_more_than(before)
+            assert heard.codes[-1] == code
+
+        # a refused write announces nothing, and the listener's own store's writes are not news
+        own_room = listening.create_room("mine").room.code
+        listening.join(own_room)
+        with pytest.raises(NotFound):
+            writer.join(code)  # purged
+        marker = writer.create_room("marker").room.code
+        writer.join(marker)
+        heard.wait_for(marker)
+        assert own_room not in heard.codes
+        assert heard.codes.count(code) == 2 + len(steps)  # join, add_question, the steps
+    finally:
+        listening.close()
+        writer.close()
+
+
+def test_a_listener_that_lost_its_connection_reconnects_and_says_anything_may_have_changed(
+    postgres_url: str,
+) -> None:
+    listening, writer = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    heard = Heard()
+    try:
+        listening.subscribe(heard)
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(%s)",
+                (listener_pid(postgres_url, listening._backend_pid or 0),),
+            )
+        heard.wait_for(None)
+        code = writer.create_room("after").room.code
+        writer.join(code)
+        heard.wait_for(code)  # listening again
+    finally:
+        started = time.monotonic()
+        listening.close()
+        assert time.monotonic() - started < 5  # the listener stops promptly
+        writer.close()
+    assert not any(t.name == "peerkit-listen" and t.is_alive() for t in threading.enumerate())

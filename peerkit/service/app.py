@@ -35,7 +35,6 @@ from ..store import (
     Conflict,
     InvalidAnswer,
     NotFound,
-    Participant,
     QuestionClosed,
     QuestionRecord,
     Room,
@@ -327,22 +326,6 @@ def _role_of(store: Store, code: str, secret: str) -> tuple[str, int | None] | N
         return None
 
 
-class RoomFull(Conflict):
-    """The room already has the most participants this service allows (409 ``room_full``)."""
-
-    code = "room_full"
-
-
-def _join_capped(store: Store, code: str, cap: int) -> Participant:
-    """Count and join in one trip to the store thread (its only user), so no race overfills."""
-    if store.participant_count(code) >= cap:
-        raise RoomFull(
-            f"this room is full: {cap} participants have joined, the most this service "
-            "takes in one room; ask the facilitator"
-        )
-    return store.join(code)
-
-
 def _room_and_tally(store: Store, record: QuestionRecord) -> tuple[Room, Tally]:
     return store.room(record.room_code), store.tally(record.id)
 
@@ -429,7 +412,8 @@ class RoomHandler(BaseHandler):
 class JoinHandler(BaseHandler):
     async def post(self, code: str) -> None:
         self.limit("joins", self.request.remote_ip)
-        participant = await self.call(_join_capped, self.app.store, code, self.app.max_participants)
+        # The store counts and joins in one transaction: the cap holds across processes too.
+        participant = await self.call(self.app.store.join, code, limit=self.app.max_participants)
         self.hub.notify(participant.room_code)
         self.send({"room": participant.room_code, "token": participant.token}, 201)
 

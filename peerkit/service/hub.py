@@ -5,6 +5,10 @@ waits on a disk. Responses that arrive together are committed together (group co
 one batch is being written, the next one gathers, so a busy room costs one ``fsync`` per batch
 rather than one per response, and every participant is answered only after their batch is on
 disk.
+
+Long-polls wait for a room to change. Changes made through this process wake them directly;
+changes made by other processes sharing the database arrive through :meth:`Store.subscribe`
+(PostgreSQL's LISTEN/NOTIFY) on the store's own thread and are handed to the event loop.
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ class Hub:
         self._pending: list[tuple[int, str, object, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
         self._changed: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
+        #: The loop the long-polls wait on, known once one has waited (the hub may be made
+        #: before the loop runs).
+        self._loop: asyncio.AbstractEventLoop | None = None
+        store.subscribe(self._changed_elsewhere)
 
     async def run(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call ``func`` on the store thread and await its result."""
@@ -100,16 +108,31 @@ class Hub:
         return codes
 
     # -- wake-ups ----------------------------------------------------------------------------
-    def notify(self, room_code: str) -> None:
-        """Something in the room changed: wake everyone waiting on it."""
-        event = self._changed.pop(room_code, None)
-        if event is not None:
-            event.set()
+    def notify(self, room_code: str | None) -> None:
+        """Something in the room changed (``None``: in any room): wake everyone waiting on it."""
+        codes = list(self._changed) if room_code is None else [room_code]
+        for code in codes:
+            event = self._changed.pop(code, None)
+            if event is not None:
+                event.set()
 
     def changed(self, room_code: str) -> asyncio.Event:
         """The event set at the room's next change. Take it *before* reading the room's state,
         then :meth:`wait` on it, so a change in between is never missed."""
+        self._loop = asyncio.get_running_loop()
         return self._changed[room_code]
+
+    def _changed_elsewhere(self, room_code: str | None) -> None:
+        """On the store's listener thread: another process changed a room (``None``: perhaps
+        any room). Nobody can be waiting before a loop is known, and a waiter takes its event
+        before it reads, so a change heard before that is not missed either."""
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(self.notify, room_code)
+        except RuntimeError:  # the loop has closed: nobody is waiting any more
+            pass
 
     async def wait(self, event: asyncio.Event, deadline: float) -> bool:
         """Wait for ``event`` until the loop time ``deadline``; True if it was set."""

@@ -12,7 +12,7 @@ import tornado.httpserver
 import tornado.netutil
 
 from ..content import load_content
-from ..store import open_store
+from ..store import display_location, open_store
 from .app import MAX_PARTICIPANTS, make_app, normalise_prefix
 from .limits import Limits
 
@@ -76,7 +76,7 @@ async def run_service(
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
     # Tests and `peerkit lab` read this line to learn the port.
     address = f"http://{shown_host}:{bound}{prefix.rstrip('/')}"
-    print(f"peerkit service listening on {address} (database {db})", flush=True)
+    print(f"peerkit service listening on {address} (database {display_location(db)})", flush=True)
     await stop.wait()
     log.info("stopping: no new connections; finishing responses in flight")
     server.stop()

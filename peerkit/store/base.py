@@ -6,7 +6,7 @@ import abc
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -35,6 +35,8 @@ __all__ = [
     "ResponseRecord",
     "Room",
     "RoomCreated",
+    "RoomFull",
+    "SchemaTooNew",
     "StorageUnavailable",
     "Store",
     "StoreError",
@@ -84,6 +86,25 @@ class InvalidAnswer(StoreError):
 
 class Conflict(StoreError):
     code = "conflict"
+
+
+class RoomFull(Conflict):
+    """The room already has the most participants this service allows (409 ``room_full``)."""
+
+    code = "room_full"
+
+    @classmethod
+    def at(cls, limit: int) -> RoomFull:
+        return cls(
+            f"this room is full: {limit} participants have joined, the most this service "
+            "takes in one room; ask the facilitator"
+        )
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer peerkit, whose tables this one does not know."""
+
+    code = "schema_too_new"
 
 
 class StorageUnavailable(StoreError):
@@ -242,8 +263,13 @@ class Store(abc.ABC):
 
     # -- participants and responses ---------------------------------------------------
     @abc.abstractmethod
-    def join(self, code: str) -> Participant:
-        """Register a new anonymous participant in a room."""
+    def join(self, code: str, *, limit: int | None = None) -> Participant:
+        """Register a new anonymous participant in a room.
+
+        With ``limit``, a room that already has that many participants refuses with
+        :class:`RoomFull`; the count and the join are one atomic step, so concurrent joins,
+        from any number of processes, never overfill the room.
+        """
 
     @abc.abstractmethod
     def participant(self, code: str, token: str) -> int:
@@ -288,6 +314,17 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def close(self) -> None: ...
+
+    # -- other writers --------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[str | None], None]) -> None:  # noqa: B027
+        """Call ``callback(room_code)`` whenever a write through another connection to the same
+        database (another process, typically) has changed that room, and ``callback(None)`` when
+        such changes may have gone unseen, so that anything may have changed.
+
+        Writes through this store are not reported: its caller knows about them. Callbacks run
+        on a thread of the store's own and must be quick and thread-safe. A store that only
+        one process can use has nothing to report, and this does nothing.
+        """
 
     # -- derived views, the same for every store ------------------------------------------
     def tally(self, question_id: int) -> Tally:

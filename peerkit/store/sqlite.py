@@ -9,7 +9,6 @@ Several processes may write at once: SQLite serialises writers and waits up to
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import sqlite3
@@ -17,38 +16,43 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
-from ..model import (
-    MIN_GROUP_SIZE,
-    PASS,
-    Question,
-    TextQuestion,
-    question_from_dict,
-    question_to_dict,
-)
+from ..model import MIN_GROUP_SIZE, Question, question_to_dict
 from .base import (
-    STATES,
-    Conflict,
     NotFound,
     Participant,
-    QuestionClosed,
     QuestionRecord,
     ResponseRecord,
     Room,
     RoomCreated,
-    RoomNotFound,
+    RoomFull,
+    SchemaTooNew,
     StorageUnavailable,
     Store,
     StoreError,
-    Unauthorized,
-    check_answer,
-    new_join_code,
     new_secret,
     normalise_code,
     secret_hash,
     secret_matches,
+)
+from .sql import (
+    accepted_answer,
+    check_new_state,
+    check_room_settings,
+    check_token,
+    each_in_savepoint,
+    not_a_reflection,
+    now,
+    question_not_found,
+    question_record,
+    response_not_found,
+    response_record,
+    room_not_found,
+    room_record,
+    stamp,
+    unknown_token,
+    with_free_code,
 )
 
 log = logging.getLogger(__name__)
@@ -100,20 +104,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-
-class SchemaTooNew(StoreError):
-    code = "schema_too_new"
-
-
-@functools.lru_cache(maxsize=512)
-def _parse_question(body: str) -> Question:
-    """A stored question, parsed once: questions never change after they are added, and parsing
-    one for every response was half the cost of recording it."""
-    return question_from_dict(json.loads(body))
+__all__ = ["SCHEMA_VERSION", "SQLiteStore", "SchemaTooNew"]
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+    """The time now, stored as ISO 8601 text in UTC to the millisecond."""
+    return stamp(now())
 
 
 class SQLiteStore(Store):
@@ -249,43 +245,25 @@ class SQLiteStore(Store):
     def _room_row(self, code: str) -> sqlite3.Row:
         rows = self._read("SELECT * FROM rooms WHERE code = ?", (normalise_code(code),))
         if not rows:
-            raise RoomNotFound(
-                f"there is no room with the code {code!r}; check the code and try again"
-            )
+            raise room_not_found(code)
         return rows[0]
 
-    @staticmethod
-    def _room(row: sqlite3.Row) -> Room:
-        return Room(
-            row["code"], row["title"], row["min_group"], row["created_at"], row["current_question"]
-        )
-
     def create_room(self, title: str = "", *, min_group: int = MIN_GROUP_SIZE) -> RoomCreated:
-        if not isinstance(title, str) or len(title) > 200:
-            raise Conflict("a room title must be text of at most 200 characters")
-        if (
-            not isinstance(min_group, int)
-            or isinstance(min_group, bool)
-            or not 1 <= min_group <= 1000
-        ):
-            raise Conflict("the minimum group size must be a whole number from 1 to 1000")
+        check_room_settings(title, min_group)
         key = new_secret()
-        for _attempt in range(20):
-            code = new_join_code()
-            try:
-                with self._write() as db:
-                    db.execute(
-                        "INSERT INTO rooms (code, title, key_hash, min_group, created_at)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        (code, title.strip(), secret_hash(key), min_group, _now()),
-                    )
-            except sqlite3.IntegrityError:
-                continue
-            return RoomCreated(self.room(code), key)
-        raise Conflict("could not find a free join code; try again")
+
+        def insert(code: str) -> None:
+            with self._write() as db:
+                db.execute(
+                    "INSERT INTO rooms (code, title, key_hash, min_group, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (code, title.strip(), secret_hash(key), min_group, _now()),
+                )
+
+        return RoomCreated(self.room(with_free_code(insert, sqlite3.IntegrityError)), key)
 
     def room(self, code: str) -> Room:
-        return self._room(self._room_row(code))
+        return room_record(self._room_row(code))
 
     def check_facilitator(self, code: str, key: str) -> bool:
         try:
@@ -307,33 +285,20 @@ class SQLiteStore(Store):
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- questions -------------------------------------------------------------------------
-    def _record(self, row: sqlite3.Row) -> QuestionRecord:
-        return QuestionRecord(
-            id=row["id"],
-            room_code=row["code"],
-            position=row["position"],
-            question=_parse_question(row["body"]),
-            state=row["state"],
-            revealed=bool(row["revealed"]),
-            version=row["version"],
-            source=row["source"],
-            tag=row["tag"],
-        )
-
     _QUESTION_SQL = "SELECT q.*, r.code FROM questions q JOIN rooms r ON r.id = q.room_id"
 
     def question(self, question_id: int) -> QuestionRecord:
         rows = self._read(f"{self._QUESTION_SQL} WHERE q.id = ?", (question_id,))
         if not rows:
-            raise NotFound(f"there is no question {question_id}")
-        return self._record(rows[0])
+            raise question_not_found(question_id)
+        return question_record(rows[0])
 
     def questions(self, code: str) -> list[QuestionRecord]:
         room_id = self._room_row(code)["id"]
         rows = self._read(
             f"{self._QUESTION_SQL} WHERE q.room_id = ? ORDER BY q.position", (room_id,)
         )
-        return [self._record(row) for row in rows]
+        return [question_record(row) for row in rows]
 
     def add_question(
         self, code: str, question: Question, *, source: str | None = None, tag: str = ""
@@ -361,7 +326,7 @@ class SQLiteStore(Store):
                 (*params, question_id),
             ).rowcount
             if not changed:
-                raise NotFound(f"there is no question {question_id}")
+                raise question_not_found(question_id)
             if make_current:
                 db.execute(
                     "UPDATE rooms SET current_question = ?"
@@ -371,11 +336,7 @@ class SQLiteStore(Store):
         return self.question(question_id)
 
     def set_state(self, question_id: int, state: str) -> QuestionRecord:
-        if state not in STATES or state == "draft":
-            raise Conflict(
-                f"a question can be set to 'open' or 'closed', not {state!r}; "
-                "use reset to start over"
-            )
+        check_new_state(state)
         return self._update_question(
             question_id, "state = ?", (state,), make_current=state == "open"
         )
@@ -391,15 +352,21 @@ class SQLiteStore(Store):
                 (question_id,),
             ).rowcount
             if not changed:
-                raise NotFound(f"there is no question {question_id}")
+                raise question_not_found(question_id)
             db.execute("DELETE FROM responses WHERE question_id = ?", (question_id,))
         return self.question(question_id)
 
     # -- participants and responses ---------------------------------------------------------
-    def join(self, code: str) -> Participant:
+    def join(self, code: str, *, limit: int | None = None) -> Participant:
         row = self._room_row(code)
         token = new_secret()
-        with self._write() as db:
+        with self._write() as db:  # BEGIN IMMEDIATE: no other writer between count and insert
+            if limit is not None:
+                (count,) = db.execute(
+                    "SELECT COUNT(*) FROM participants WHERE room_id = ?", (row["id"],)
+                ).fetchone()
+                if count >= limit:
+                    raise RoomFull.at(limit)
             cursor = db.execute(
                 "INSERT INTO participants (room_id, token_hash, joined_at) VALUES (?, ?, ?)",
                 (row["id"], secret_hash(token), _now()),
@@ -407,15 +374,14 @@ class SQLiteStore(Store):
         return Participant(cursor.lastrowid, row["code"], token)
 
     def participant(self, code: str, token: str) -> int:
-        if not isinstance(token, str):
-            raise Unauthorized("a participant token is required")
+        check_token(token)
         rows = self._read(
             "SELECT p.id FROM participants p JOIN rooms r ON r.id = p.room_id"
             " WHERE r.code = ? AND p.token_hash = ?",
             (normalise_code(code), secret_hash(token)),
         )
         if not rows:
-            raise Unauthorized("this participant token is not known in this room; join again")
+            raise unknown_token()
         return rows[0]["id"]
 
     def participant_count(self, code: str) -> int:
@@ -425,17 +391,8 @@ class SQLiteStore(Store):
     def respond_many(
         self, items: Sequence[tuple[int, str, object]]
     ) -> list[ResponseRecord | StoreError]:
-        results: list[ResponseRecord | StoreError] = []
         with self._write() as db:
-            for question_id, token, answer in items:
-                db.execute("SAVEPOINT item")
-                try:
-                    results.append(self._respond(db, question_id, token, answer))
-                except StoreError as exc:
-                    db.execute("ROLLBACK TO item")
-                    results.append(exc)
-                db.execute("RELEASE item")
-        return results
+            return each_in_savepoint(db, items, lambda item: self._respond(db, *item))
 
     def _respond(
         self, db: sqlite3.Connection, question_id: int, token: object, answer: object
@@ -444,22 +401,15 @@ class SQLiteStore(Store):
             "SELECT room_id, body, state FROM questions WHERE id = ?", (question_id,)
         ).fetchone()
         if row is None:
-            raise NotFound(f"there is no question {question_id}")
-        if not isinstance(token, str):
-            raise Unauthorized("a participant token is required")
+            raise question_not_found(question_id)
         participant = db.execute(
             "SELECT id FROM participants WHERE token_hash = ? AND room_id = ?",
-            (secret_hash(token), row["room_id"]),
+            (secret_hash(check_token(token)), row["room_id"]),
         ).fetchone()
         if participant is None:
-            raise Unauthorized("this participant token is not known in this room; join again")
-        if row["state"] != "open":
-            word = "has not opened yet" if row["state"] == "draft" else "is closed"
-            raise QuestionClosed(f"question {question_id} {word}; responses are not being taken")
-        question = _parse_question(row["body"])
-        value = check_answer(question, answer)
-        moderation = "pending" if isinstance(question, TextQuestion) and value != PASS else None
-        now = _now()
+            raise unknown_token()
+        value, moderation = accepted_answer(question_id, row["state"], row["body"], answer)
+        at = _now()
         stored = db.execute(
             "INSERT INTO responses"
             " (question_id, participant_id, answer, moderation, created_at, updated_at)"
@@ -468,43 +418,31 @@ class SQLiteStore(Store):
             " answer = excluded.answer, moderation = excluded.moderation,"
             " updated_at = excluded.updated_at"
             " RETURNING *",
-            (question_id, participant["id"], json.dumps(value), moderation, now, now),
+            (question_id, participant["id"], value, moderation, at, at),
         ).fetchone()
         db.execute("UPDATE questions SET version = version + 1 WHERE id = ?", (question_id,))
-        return self._response(stored)
-
-    @staticmethod
-    def _response(row: sqlite3.Row) -> ResponseRecord:
-        return ResponseRecord(
-            id=row["id"],
-            question_id=row["question_id"],
-            participant=row["participant_id"],
-            answer=json.loads(row["answer"]),
-            moderation=row["moderation"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-        )
+        return response_record(stored)
 
     def responses(self, question_id: int) -> list[ResponseRecord]:
         self.question(question_id)
         rows = self._read(
             "SELECT * FROM responses WHERE question_id = ? ORDER BY id", (question_id,)
         )
-        return [self._response(row) for row in rows]
+        return [response_record(row) for row in rows]
 
     def response(self, response_id: int) -> ResponseRecord:
         rows = self._read("SELECT * FROM responses WHERE id = ?", (response_id,))
         if not rows:
-            raise NotFound(f"there is no response {response_id}")
-        return self._response(rows[0])
+            raise response_not_found(response_id)
+        return response_record(rows[0])
 
     def moderate(self, response_id: int, approved: bool) -> ResponseRecord:
         with self._write() as db:
             row = db.execute("SELECT * FROM responses WHERE id = ?", (response_id,)).fetchone()
             if row is None:
-                raise NotFound(f"there is no response {response_id}")
+                raise response_not_found(response_id)
             if row["moderation"] is None:
-                raise Conflict(f"response {response_id} is not a reflection awaiting moderation")
+                raise not_a_reflection(response_id)
             stored = db.execute(
                 "UPDATE responses SET moderation = ? WHERE id = ? RETURNING *",
                 ("approved" if approved else "rejected", response_id),
@@ -512,10 +450,10 @@ class SQLiteStore(Store):
             db.execute(
                 "UPDATE questions SET version = version + 1 WHERE id = ?", (row["question_id"],)
             )
-        return self._response(stored)
+        return response_record(stored)
 
     def version(self, question_id: int) -> int:
         rows = self._read("SELECT version FROM questions WHERE id = ?", (question_id,))
         if not rows:
-            raise NotFound(f"there is no question {question_id}")
+            raise question_not_found(question_id)
         return rows[0][0]
