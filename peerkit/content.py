@@ -390,9 +390,16 @@ def _integer(value: Any) -> str | None:
     return None
 
 
+#: The largest number a content file may use; anything bigger is a typo, and very large
+#: integers cannot even be shown as decimals.
+MAX_NUMBER = 1e9
+
+
 def _number(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"must be a number, got {_kind(value)}"
+    if not -MAX_NUMBER <= value <= MAX_NUMBER:  # also false for NaN
+        return "must be a number from -1,000,000,000 to 1,000,000,000"
     return None
 
 
