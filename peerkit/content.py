@@ -395,6 +395,15 @@ def _integer(value: Any) -> str | None:
 MAX_NUMBER = 1e9
 
 
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value as it reads in an error message, cut short (a huge number, a long line)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer with more digits than Python will print
+        return "a very large number"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _number(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"must be a number, got {_kind(value)}"
@@ -642,7 +651,8 @@ def _read_scales(file: _File, data: Any, found: _Found) -> None:
         bad = [key for key in anchors if _number(key) is not None or _text(anchors[key])]
         for key in bad:
             file.add(
-                anchors.line_of(key), f"{where}: anchor {key!r} needs a number and a descriptor"
+                anchors.line_of(key),
+                f"{where}: anchor {_shown(key)} needs a number and a descriptor",
             )
         if bad:
             continue
