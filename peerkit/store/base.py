@@ -310,7 +310,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def version(self, question_id: int) -> int:
-        """A number that grows whenever anything about the question or its responses changes."""
+        """A number that grows whenever anything about the question or its responses changes,
+        by exactly one for each response stored."""
 
     @abc.abstractmethod
     def close(self) -> None: ...

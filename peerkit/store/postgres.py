@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -51,7 +52,6 @@ from .sql import (
     check_new_state,
     check_room_settings,
     check_token,
-    each_in_savepoint,
     not_a_reflection,
     now,
     question_not_found,
@@ -464,20 +464,45 @@ class PostgresStore(Store):
                     (ids,),
                 )
             }
-            results = each_in_savepoint(db, items, lambda item: self._respond(db, questions, *item))
-            changed = {r.question_id for r in results if isinstance(r, ResponseRecord)}
-            if changed:
+            participants = self._participants_of(db, items)
+            # No savepoint per item (each would cost two more round trips to the server):
+            # _respond refuses an item only before it writes anything, so a refused item leaves
+            # no trace, and any other error fails the whole batch.
+            results: list[ResponseRecord | StoreError] = []
+            for item in items:
+                try:
+                    results.append(self._respond(db, questions, participants, *item))
+                except StoreError as exc:
+                    results.append(exc)
+            stored = Counter(r.question_id for r in results if isinstance(r, ResponseRecord))
+            if stored:
+                # The version grows by one per stored response, as in SQLite.
                 db.execute(
-                    "UPDATE questions SET version = version + 1 WHERE id = ANY(%s)",
-                    (sorted(changed),),
+                    "UPDATE questions SET version = questions.version + counts.n"
+                    " FROM unnest(%s::bigint[], %s::bigint[]) AS counts (id, n)"
+                    " WHERE questions.id = counts.id",
+                    (list(stored), list(stored.values())),
                 )
-                self._notify(db, sorted({questions[q]["room_id"] for q in changed}))
+                self._notify(db, sorted({questions[q]["room_id"] for q in stored}))
         return results
+
+    @staticmethod
+    def _participants_of(
+        db: psycopg.Connection, items: Sequence[tuple[int, str, object]]
+    ) -> dict[tuple[str, int], int]:
+        """The participants behind a batch's tokens, in one query: (token hash, room) -> id."""
+        hashes = sorted({secret_hash(token) for _, token, _ in items if isinstance(token, str)})
+        rows = db.execute(
+            "SELECT id, room_id, token_hash FROM participants WHERE token_hash = ANY(%s)",
+            (hashes,),
+        )
+        return {(row["token_hash"], row["room_id"]): row["id"] for row in rows}
 
     def _respond(
         self,
         db: psycopg.Connection,
         questions: dict[int, dict[str, Any]],
+        participants: dict[tuple[str, int], int],
         question_id: int,
         token: object,
         answer: object,
@@ -485,10 +510,7 @@ class PostgresStore(Store):
         row = questions.get(question_id) if _is_id(question_id) else None
         if row is None:
             raise question_not_found(question_id)
-        participant = db.execute(
-            "SELECT id FROM participants WHERE token_hash = %s AND room_id = %s",
-            (secret_hash(check_token(token)), row["room_id"]),
-        ).fetchone()
+        participant = participants.get((secret_hash(check_token(token)), row["room_id"]))
         if participant is None:
             raise unknown_token()
         value, moderation = accepted_answer(question_id, row["state"], row["body"], answer)
@@ -501,7 +523,7 @@ class PostgresStore(Store):
             " answer = excluded.answer, moderation = excluded.moderation,"
             " updated_at = excluded.updated_at"
             " RETURNING *",
-            (question_id, participant["id"], value, moderation, at, at),
+            (question_id, participant, value, moderation, at, at),
         ).fetchone()
         return response_record(stored)
 
