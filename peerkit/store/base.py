@@ -6,8 +6,10 @@ import abc
 import hashlib
 import hmac
 import secrets
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 from typing import Literal
 
 from ..model import (
@@ -328,9 +330,15 @@ class Store(abc.ABC):
         """
 
     # -- derived views, the same for every store ------------------------------------------
+    def answer_counts(self, question_id: int) -> list[tuple[str | float, int]]:
+        """Each distinct current answer to a question and how many gave it. SQL stores count
+        in the database, so a tally reads one row per option rather than one per person."""
+        return list(Counter(r.answer for r in self.responses(question_id)).items())
+
     def tally(self, question_id: int) -> Tally:
         record = self.question(question_id)
-        return tally(record.question, (r.answer for r in self.responses(question_id)))
+        counts = self.answer_counts(question_id)
+        return tally(record.question, chain.from_iterable(repeat(a, n) for a, n in counts))
 
     def approved_texts(self, question_id: int) -> list[str]:
         """The approved reflections of a text question, oldest first."""

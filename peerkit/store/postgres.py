@@ -534,6 +534,13 @@ class PostgresStore(Store):
         )
         return [response_record(row) for row in rows]
 
+    def answer_counts(self, question_id: int) -> list[tuple[str | float, int]]:
+        rows = self._read(
+            "SELECT answer, count(*) AS n FROM responses WHERE question_id = %s GROUP BY answer",
+            (question_id,),
+        )
+        return [(json.loads(row["answer"]), row["n"]) for row in rows]
+
     def response(self, response_id: int) -> ResponseRecord:
         rows = self._read("SELECT * FROM responses WHERE id = %s", (response_id,))
         if not rows:
