@@ -31,35 +31,31 @@ from ..model import MIN_GROUP_SIZE, Question, question_to_dict
 from . import display_location
 from .base import (
     Conflict,
-    NotFound,
     Participant,
     QuestionRecord,
     ResponseRecord,
-    Room,
     RoomCreated,
     RoomFull,
     SchemaTooNew,
     StorageUnavailable,
-    Store,
     StoreError,
     new_secret,
-    normalise_code,
     secret_hash,
-    secret_matches,
 )
 from .sql import (
+    SQLStore,
     accepted_answer,
     check_new_state,
     check_room_settings,
     check_token,
+    each_item,
+    lookup_code,
     not_a_reflection,
     now,
     question_not_found,
-    question_record,
     response_not_found,
     response_record,
     room_not_found,
-    room_record,
     unknown_token,
     with_free_code,
 )
@@ -145,13 +141,15 @@ _CONNECTION_LOST = (
 )
 
 
-class PostgresStore(Store):
+class PostgresStore(SQLStore):
     """A :class:`Store` in a PostgreSQL database, from a ``postgresql://`` URL.
 
     The database should be peerkit's own: the tables are created in the connection's current
     schema, at first use. One connection serves all calls, one at a time; a service process
     makes its calls from one thread.
     """
+
+    PARAM = "%s"
 
     def __init__(self, url: str, *, channel: str = CHANNEL, connect_timeout: int = 10) -> None:
         self.url = url
@@ -280,17 +278,11 @@ class PostgresStore(Store):
         )
 
     # -- rooms -----------------------------------------------------------------------------
-    def _room_row(self, code: str) -> dict[str, Any]:
-        rows = self._read("SELECT * FROM rooms WHERE code = %s", (_code(code),))
-        if not rows:
-            raise room_not_found(code)
-        return rows[0]
-
     def _locked_room(self, db: psycopg.Connection, code: str) -> dict[str, Any]:
         """The room's row, locked until the transaction ends against other writers that lock
         it (joins, new questions), but not against plain reads or inserts that refer to it."""
         row = db.execute(
-            "SELECT * FROM rooms WHERE code = %s FOR NO KEY UPDATE", (_code(code),)
+            "SELECT * FROM rooms WHERE code = %s FOR NO KEY UPDATE", (lookup_code(code),)
         ).fetchone()
         if row is None:
             raise room_not_found(code)
@@ -312,16 +304,6 @@ class PostgresStore(Store):
         taken = psycopg.errors.UniqueViolation
         return RoomCreated(self.room(with_free_code(insert, taken)), key)
 
-    def room(self, code: str) -> Room:
-        return room_record(self._room_row(code))
-
-    def check_facilitator(self, code: str, key: str) -> bool:
-        try:
-            row = self._room_row(code)
-        except NotFound:
-            return False
-        return isinstance(key, str) and secret_matches(key, row["key_hash"])
-
     def purge_room(self, code: str) -> None:
         with self._write() as db:
             room_id = self._locked_room(db, code)["id"]
@@ -338,21 +320,6 @@ class PostgresStore(Store):
                 raise self._unavailable(exc) from exc
 
     # -- questions -------------------------------------------------------------------------
-    _QUESTION_SQL = "SELECT q.*, r.code FROM questions q JOIN rooms r ON r.id = q.room_id"
-
-    def question(self, question_id: int) -> QuestionRecord:
-        rows = self._read(f"{self._QUESTION_SQL} WHERE q.id = %s", (question_id,))
-        if not rows:
-            raise question_not_found(question_id)
-        return question_record(rows[0])
-
-    def questions(self, code: str) -> list[QuestionRecord]:
-        room_id = self._room_row(code)["id"]
-        rows = self._read(
-            f"{self._QUESTION_SQL} WHERE q.room_id = %s ORDER BY q.position", (room_id,)
-        )
-        return [question_record(row) for row in rows]
-
     def add_question(
         self, code: str, question: Question, *, source: str | None = None, tag: str = ""
     ) -> QuestionRecord:
@@ -430,22 +397,6 @@ class PostgresStore(Store):
             self._notify(db, [room["id"]])
         return Participant(participant_id, room["code"], token)
 
-    def participant(self, code: str, token: str) -> int:
-        check_token(token)
-        rows = self._read(
-            "SELECT p.id FROM participants p JOIN rooms r ON r.id = p.room_id"
-            " WHERE r.code = %s AND p.token_hash = %s",
-            (_code(code), secret_hash(token)),
-        )
-        if not rows:
-            raise unknown_token()
-        return rows[0]["id"]
-
-    def participant_count(self, code: str) -> int:
-        room_id = self._room_row(code)["id"]
-        rows = self._read("SELECT COUNT(*) AS n FROM participants WHERE room_id = %s", (room_id,))
-        return rows[0]["n"]
-
     def respond_many(
         self, items: Sequence[tuple[int, str, object]]
     ) -> list[ResponseRecord | StoreError]:
@@ -465,15 +416,9 @@ class PostgresStore(Store):
                 )
             }
             participants = self._participants_of(db, items)
-            # No savepoint per item (each would cost two more round trips to the server):
-            # _respond refuses an item only before it writes anything, so a refused item leaves
-            # no trace, and any other error fails the whole batch.
-            results: list[ResponseRecord | StoreError] = []
-            for item in items:
-                try:
-                    results.append(self._respond(db, questions, participants, *item))
-                except StoreError as exc:
-                    results.append(exc)
+            results = each_item(
+                items, lambda item: self._respond(db, questions, participants, *item)
+            )
             stored = Counter(r.question_id for r in results if isinstance(r, ResponseRecord))
             if stored:
                 # The version grows by one per stored response, as in SQLite.
@@ -527,26 +472,6 @@ class PostgresStore(Store):
         ).fetchone()
         return response_record(stored)
 
-    def responses(self, question_id: int) -> list[ResponseRecord]:
-        self.question(question_id)
-        rows = self._read(
-            "SELECT * FROM responses WHERE question_id = %s ORDER BY id", (question_id,)
-        )
-        return [response_record(row) for row in rows]
-
-    def answer_counts(self, question_id: int) -> list[tuple[str | float, int]]:
-        rows = self._read(
-            "SELECT answer, count(*) AS n FROM responses WHERE question_id = %s GROUP BY answer",
-            (question_id,),
-        )
-        return [(json.loads(row["answer"]), row["n"]) for row in rows]
-
-    def response(self, response_id: int) -> ResponseRecord:
-        rows = self._read("SELECT * FROM responses WHERE id = %s", (response_id,))
-        if not rows:
-            raise response_not_found(response_id)
-        return response_record(rows[0])
-
     def moderate(self, response_id: int, approved: bool) -> ResponseRecord:
         with self._write() as db:
             # The question first, as a batch of responses locks it first: never the other way
@@ -569,12 +494,6 @@ class PostgresStore(Store):
             self._notify(db, [question["room_id"]])
         return response_record(stored)
 
-    def version(self, question_id: int) -> int:
-        rows = self._read("SELECT version FROM questions WHERE id = %s", (question_id,))
-        if not rows:
-            raise question_not_found(question_id)
-        return rows[0]["version"]
-
     # -- other writers ---------------------------------------------------------------------
     def subscribe(self, callback: Callable[[str | None], None]) -> None:
         """Call ``callback`` with the code of each room another connection changes (see
@@ -592,11 +511,6 @@ class PostgresStore(Store):
         """The server process of this store's connection, whose announcements the listener
         passes over: this store's caller knows of its own writes."""
         return self._backend_pid
-
-
-def _code(code: str) -> str:
-    """A join code to look up. PostgreSQL text cannot hold NUL, and no code has one."""
-    return normalise_code(code).replace("\x00", "\ufffd")
 
 
 def _is_id(value: object) -> bool:

@@ -1,16 +1,17 @@
-"""What the SQL stores share: turning rows into records, the checks made before a write, and
-the per-item savepoints of a batch of responses.
+"""What the SQL stores share: the read methods (:class:`SQLStore`), turning rows into records,
+the checks made before a write, and the loop over a batch of responses.
 
 A row is anything that gives its columns by name: ``sqlite3.Row`` or a psycopg ``dict_row``.
 """
 
 from __future__ import annotations
 
+import abc
 import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from ..model import PASS, Question, TextQuestion, question_from_dict
 from .base import (
@@ -22,10 +23,14 @@ from .base import (
     ResponseRecord,
     Room,
     RoomNotFound,
+    Store,
     StoreError,
     Unauthorized,
     check_answer,
     new_join_code,
+    normalise_code,
+    secret_hash,
+    secret_matches,
 )
 
 Row = Mapping[str, Any]
@@ -160,18 +165,116 @@ def accepted_answer(
     return json.dumps(value), moderation
 
 
-def each_in_savepoint(
-    db: Any, items: Sequence[T], record: Callable[[T], ResponseRecord]
+def each_item(
+    items: Sequence[T], record: Callable[[T], ResponseRecord]
 ) -> list[ResponseRecord | StoreError]:
-    """Run ``record`` for each item inside the open transaction on ``db``, each in its own
-    savepoint: an item refused with a :class:`StoreError` leaves no trace, the others stay."""
+    """Run ``record`` for each item of a batch inside one open transaction, collecting the
+    stored record or the :class:`StoreError` that refused the item.
+
+    ``record`` refuses an item only before it writes anything for it, so a refused item leaves
+    no trace without a savepoint of its own (in PostgreSQL each would cost two more round trips
+    to the server); any other error fails, and rolls back, the whole batch.
+    """
     results: list[ResponseRecord | StoreError] = []
     for item in items:
-        db.execute("SAVEPOINT item")
         try:
             results.append(record(item))
         except StoreError as exc:
-            db.execute("ROLLBACK TO SAVEPOINT item")
             results.append(exc)
-        db.execute("RELEASE SAVEPOINT item")
     return results
+
+
+# -- the reads every SQL store makes the same way ----------------------------------------------
+
+
+def lookup_code(code: str) -> str:
+    """A join code as stored. No code holds NUL, which PostgreSQL text cannot carry at all."""
+    return normalise_code(code).replace("\x00", "\ufffd")
+
+
+class SQLStore(Store):
+    """The read methods, written once for every SQL store. Queries are written with ``?`` for
+    each parameter; a store whose driver wants another placeholder sets :attr:`PARAM`."""
+
+    #: The driver's parameter placeholder: ``?`` for sqlite3, ``%s`` for psycopg.
+    PARAM: ClassVar[str] = "?"
+
+    _QUESTION_SQL = "SELECT q.*, r.code FROM questions q JOIN rooms r ON r.id = q.room_id"
+
+    @abc.abstractmethod
+    def _read(self, query: str, params: Sequence = ()) -> list[Row]:
+        """Run one query (in the driver's placeholder style) and return all its rows."""
+
+    def _select(self, query: str, params: Sequence = ()) -> list[Row]:
+        return self._read(query.replace("?", self.PARAM), params)
+
+    def _room_row(self, code: str) -> Row:
+        rows = self._select("SELECT * FROM rooms WHERE code = ?", (lookup_code(code),))
+        if not rows:
+            raise room_not_found(code)
+        return rows[0]
+
+    def room(self, code: str) -> Room:
+        return room_record(self._room_row(code))
+
+    def check_facilitator(self, code: str, key: str) -> bool:
+        try:
+            row = self._room_row(code)
+        except NotFound:
+            return False
+        return isinstance(key, str) and secret_matches(key, row["key_hash"])
+
+    def question(self, question_id: int) -> QuestionRecord:
+        rows = self._select(f"{self._QUESTION_SQL} WHERE q.id = ?", (question_id,))
+        if not rows:
+            raise question_not_found(question_id)
+        return question_record(rows[0])
+
+    def questions(self, code: str) -> list[QuestionRecord]:
+        room_id = self._room_row(code)["id"]
+        rows = self._select(
+            f"{self._QUESTION_SQL} WHERE q.room_id = ? ORDER BY q.position", (room_id,)
+        )
+        return [question_record(row) for row in rows]
+
+    def participant(self, code: str, token: str) -> int:
+        check_token(token)
+        rows = self._select(
+            "SELECT p.id FROM participants p JOIN rooms r ON r.id = p.room_id"
+            " WHERE r.code = ? AND p.token_hash = ?",
+            (lookup_code(code), secret_hash(token)),
+        )
+        if not rows:
+            raise unknown_token()
+        return rows[0]["id"]
+
+    def participant_count(self, code: str) -> int:
+        room_id = self._room_row(code)["id"]
+        rows = self._select("SELECT COUNT(*) AS n FROM participants WHERE room_id = ?", (room_id,))
+        return rows[0]["n"]
+
+    def responses(self, question_id: int) -> list[ResponseRecord]:
+        self.question(question_id)
+        rows = self._select(
+            "SELECT * FROM responses WHERE question_id = ? ORDER BY id", (question_id,)
+        )
+        return [response_record(row) for row in rows]
+
+    def answer_counts(self, question_id: int) -> list[tuple[str | float, int]]:
+        rows = self._select(
+            "SELECT answer, count(*) AS n FROM responses WHERE question_id = ? GROUP BY answer",
+            (question_id,),
+        )
+        return [(json.loads(row["answer"]), row["n"]) for row in rows]
+
+    def response(self, response_id: int) -> ResponseRecord:
+        rows = self._select("SELECT * FROM responses WHERE id = ?", (response_id,))
+        if not rows:
+            raise response_not_found(response_id)
+        return response_record(rows[0])
+
+    def version(self, question_id: int) -> int:
+        rows = self._select("SELECT version FROM questions WHERE id = ?", (question_id,))
+        if not rows:
+            raise question_not_found(question_id)
+        return rows[0]["version"]

@@ -20,36 +20,29 @@ from pathlib import Path
 
 from ..model import MIN_GROUP_SIZE, Question, question_to_dict
 from .base import (
-    NotFound,
     Participant,
     QuestionRecord,
     ResponseRecord,
-    Room,
     RoomCreated,
     RoomFull,
     SchemaTooNew,
     StorageUnavailable,
-    Store,
     StoreError,
     new_secret,
-    normalise_code,
     secret_hash,
-    secret_matches,
 )
 from .sql import (
+    SQLStore,
     accepted_answer,
     check_new_state,
     check_room_settings,
     check_token,
-    each_in_savepoint,
+    each_item,
     not_a_reflection,
     now,
     question_not_found,
-    question_record,
     response_not_found,
     response_record,
-    room_not_found,
-    room_record,
     stamp,
     unknown_token,
     with_free_code,
@@ -112,7 +105,7 @@ def _now() -> str:
     return stamp(now())
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLStore):
     """A :class:`Store` in one SQLite database file (``":memory:"`` for a throwaway one)."""
 
     def __init__(
@@ -242,12 +235,6 @@ class SQLiteStore(Store):
             self._db.close()
 
     # -- rooms -----------------------------------------------------------------------------
-    def _room_row(self, code: str) -> sqlite3.Row:
-        rows = self._read("SELECT * FROM rooms WHERE code = ?", (normalise_code(code),))
-        if not rows:
-            raise room_not_found(code)
-        return rows[0]
-
     def create_room(self, title: str = "", *, min_group: int = MIN_GROUP_SIZE) -> RoomCreated:
         check_room_settings(title, min_group)
         key = new_secret()
@@ -262,16 +249,6 @@ class SQLiteStore(Store):
 
         return RoomCreated(self.room(with_free_code(insert, sqlite3.IntegrityError)), key)
 
-    def room(self, code: str) -> Room:
-        return room_record(self._room_row(code))
-
-    def check_facilitator(self, code: str, key: str) -> bool:
-        try:
-            row = self._room_row(code)
-        except NotFound:
-            return False
-        return isinstance(key, str) and secret_matches(key, row["key_hash"])
-
     def purge_room(self, code: str) -> None:
         room_id = self._room_row(code)["id"]
         with self._write() as db:
@@ -285,21 +262,6 @@ class SQLiteStore(Store):
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- questions -------------------------------------------------------------------------
-    _QUESTION_SQL = "SELECT q.*, r.code FROM questions q JOIN rooms r ON r.id = q.room_id"
-
-    def question(self, question_id: int) -> QuestionRecord:
-        rows = self._read(f"{self._QUESTION_SQL} WHERE q.id = ?", (question_id,))
-        if not rows:
-            raise question_not_found(question_id)
-        return question_record(rows[0])
-
-    def questions(self, code: str) -> list[QuestionRecord]:
-        room_id = self._room_row(code)["id"]
-        rows = self._read(
-            f"{self._QUESTION_SQL} WHERE q.room_id = ? ORDER BY q.position", (room_id,)
-        )
-        return [question_record(row) for row in rows]
-
     def add_question(
         self, code: str, question: Question, *, source: str | None = None, tag: str = ""
     ) -> QuestionRecord:
@@ -373,26 +335,11 @@ class SQLiteStore(Store):
             )
         return Participant(cursor.lastrowid, row["code"], token)
 
-    def participant(self, code: str, token: str) -> int:
-        check_token(token)
-        rows = self._read(
-            "SELECT p.id FROM participants p JOIN rooms r ON r.id = p.room_id"
-            " WHERE r.code = ? AND p.token_hash = ?",
-            (normalise_code(code), secret_hash(token)),
-        )
-        if not rows:
-            raise unknown_token()
-        return rows[0]["id"]
-
-    def participant_count(self, code: str) -> int:
-        room_id = self._room_row(code)["id"]
-        return self._read("SELECT COUNT(*) FROM participants WHERE room_id = ?", (room_id,))[0][0]
-
     def respond_many(
         self, items: Sequence[tuple[int, str, object]]
     ) -> list[ResponseRecord | StoreError]:
         with self._write() as db:
-            return each_in_savepoint(db, items, lambda item: self._respond(db, *item))
+            return each_item(items, lambda item: self._respond(db, *item))
 
     def _respond(
         self, db: sqlite3.Connection, question_id: int, token: object, answer: object
@@ -423,26 +370,6 @@ class SQLiteStore(Store):
         db.execute("UPDATE questions SET version = version + 1 WHERE id = ?", (question_id,))
         return response_record(stored)
 
-    def responses(self, question_id: int) -> list[ResponseRecord]:
-        self.question(question_id)
-        rows = self._read(
-            "SELECT * FROM responses WHERE question_id = ? ORDER BY id", (question_id,)
-        )
-        return [response_record(row) for row in rows]
-
-    def answer_counts(self, question_id: int) -> list[tuple[str | float, int]]:
-        rows = self._read(
-            "SELECT answer, count(*) AS n FROM responses WHERE question_id = ? GROUP BY answer",
-            (question_id,),
-        )
-        return [(json.loads(row["answer"]), row["n"]) for row in rows]
-
-    def response(self, response_id: int) -> ResponseRecord:
-        rows = self._read("SELECT * FROM responses WHERE id = ?", (response_id,))
-        if not rows:
-            raise response_not_found(response_id)
-        return response_record(rows[0])
-
     def moderate(self, response_id: int, approved: bool) -> ResponseRecord:
         with self._write() as db:
             row = db.execute("SELECT * FROM responses WHERE id = ?", (response_id,)).fetchone()
@@ -458,9 +385,3 @@ class SQLiteStore(Store):
                 "UPDATE questions SET version = version + 1 WHERE id = ?", (row["question_id"],)
             )
         return response_record(stored)
-
-    def version(self, question_id: int) -> int:
-        rows = self._read("SELECT version FROM questions WHERE id = ?", (question_id,))
-        if not rows:
-            raise question_not_found(question_id)
-        return rows[0][0]
