@@ -201,6 +201,16 @@ async def expect(conn, method: str, path: str, data=None, key=None, status=200) 
 # --------------------------------------------------------------------------- the service
 
 
+def process_cpu(pid: int) -> tuple[int | None, float]:
+    """A process's parent and its user + system CPU seconds so far, from Linux /proc;
+    (None, NaN) once it has ended."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None, math.nan
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Service:
     """``python -m peerkit serve`` in a subprocess, on a free loopback port."""
 
@@ -250,11 +260,9 @@ class Service:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the service process so far (Linux /proc)."""
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, AttributeError):
-            return float("nan")
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        if self.proc is None:
+            return math.nan
+        return process_cpu(self.proc.pid)[1]
 
     def stop(self) -> None:
         if self.proc is None:
@@ -313,13 +321,10 @@ class Services:
             return math.nan
         total = 0.0
         for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:  # the process ended meanwhile
-                continue
-            pid, parent = int(stat.parent.name), int(fields[1])
+            pid = int(stat.parent.name)
+            parent, seconds = process_cpu(pid)
             if self.database_pid in (pid, parent):
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                total += seconds
         return total
 
     @property
@@ -676,11 +681,6 @@ def _is_url(db: str | None) -> bool:
     return bool(db) and "://" in db
 
 
-def _masked(url: str) -> str:
-    """A database URL fit to print: no password."""
-    return re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", url)
-
-
 def _raise_file_limit() -> None:
     """Thousands of participants need thousands of sockets: lift the soft limit to the hard."""
     import resource
@@ -761,6 +761,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.processes < 1 or (args.processes > 1 and not (args.postgres or _is_url(args.db))):
         parser.error("--processes above 1 needs a shared database: --postgres or --db URL")
     _raise_file_limit()
+    from peerkit.store import display_location
 
     database_pid = None  # the PostgreSQL server this benchmark started, to count its CPU
     with contextlib.ExitStack() as stack:
@@ -792,7 +793,7 @@ def main(argv: list[str] | None = None) -> int:
             service.start()
             print(
                 f"service pid {service.proc.pid} on http://{HOST}:{service.port}; "
-                f"database {_masked(db_url)}",
+                f"database {display_location(db_url)}",
                 flush=True,
             )
         print(f"Python {platform.python_version()}; {os.cpu_count()} CPUs", flush=True)
