@@ -537,11 +537,17 @@ def _token_file() -> Path:
     return data_home() / "tokens.json"
 
 
-def _saved_token(url: str, room: str) -> str | None:
+def _read_private(path: Path) -> dict:
+    """What :func:`_write_private` kept at ``path``; empty if nothing (readable) is there."""
     try:
-        return json.loads(_token_file().read_text()).get(f"{url} {room}")
+        saved = json.loads(path.read_text())
     except (OSError, ValueError):
-        return None
+        return {}
+    return saved if isinstance(saved, dict) else {}
+
+
+def _saved_token(url: str, room: str) -> str | None:
+    return _read_private(_token_file()).get(f"{url} {room}")
 
 
 def _hub_room_file() -> Path:
@@ -553,10 +559,8 @@ def _hub_facilitator_room(url: str, *, new_room: bool, title: str) -> dict | Non
     ``hub-room.json`` (readable by its owner only) or created with the hub token of this
     notebook's server. None when the hub does not let this user create rooms."""
     path = _hub_room_file()
-    try:
-        saved = json.loads(path.read_text()).get(url)
-    except (OSError, ValueError):
-        saved = None
+    rooms = _read_private(path)
+    saved = rooms.get(url)
     if saved and not new_room:
         try:
             _http(url, "GET", f"/rooms/{saved['code']}", authorization=f"Bearer {saved['key']}")
@@ -585,10 +589,6 @@ def _hub_facilitator_room(url: str, *, new_room: bool, title: str) -> dict | Non
         "key": created["facilitator_key"],
         "join_url": created["join_url"],
     }
-    try:
-        rooms = json.loads(path.read_text())
-    except (OSError, ValueError):
-        rooms = {}
     rooms[url] = room
     _write_private(path, rooms)
     return room
@@ -606,10 +606,7 @@ def _save_token(url: str, room: str, token: str) -> None:
     """Keep this kernel's participant token so a restart stays the same anonymous participant
     (pre/post answers pair up). The file holds tokens only, never names."""
     path = _token_file()
-    try:
-        saved = json.loads(path.read_text())
-    except (OSError, ValueError):
-        saved = {}
+    saved = _read_private(path)
     saved[f"{url} {room}"] = token
     _write_private(path, saved)
 
