@@ -283,6 +283,10 @@ class BaseHandler(tornado.web.RequestHandler):
             return self.app.public_url
         return f"{self.request.protocol}://{self.request.host}{self.app.prefix.rstrip('/')}"
 
+    def join_url(self, code: str) -> str:
+        """The link (and QR code) participants open to join room ``code``."""
+        return f"{self.base_url()}/join/{code}"
+
     def send(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
@@ -368,7 +372,7 @@ class RoomsHandler(BaseHandler):
                 "title": room.title,
                 "min_group": room.min_group,
                 "facilitator_key": created.facilitator_key,
-                "join_url": f"{self.base_url()}/join/{room.code}",
+                "join_url": self.join_url(room.code),
             },
             201,
         )

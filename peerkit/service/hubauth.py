@@ -193,7 +193,7 @@ class FacilitatePage(HubOAuthenticated, BaseHandler):  # type: ignore[misc]
         title = " ".join(self.get_body_argument("title", "").split())[:200] or DEFAULT_TITLE
         created = await self.call(self.app.store.create_room, title)
         code, key = created.room.code, created.facilitator_key
-        join_url = f"{self.base_url()}/join/{code}"
+        join_url = self.join_url(code)
         log.info("a hub facilitator started room %s", code)
         self._finish_page(
             200,
