@@ -1,10 +1,14 @@
-"""Run the poll service in-process for tests: its own event loop in a background thread."""
+"""Run the poll service in-process for tests (its own event loop in a background thread), and
+call a running service's JSON API."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,3 +49,20 @@ def serving(store: Store, **app_kwargs: Any) -> Iterator[str]:
     finally:
         holder["loop"].call_soon_threadsafe(holder["stop"].set)
         thread.join(10)
+
+
+def call_json(url: str, method: str = "GET", body: object = None, secret: str | None = None) -> Any:
+    """One JSON API call to ``url`` with an optional bearer ``secret``; any HTTP error fails the
+    test with its status and body."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Accept", "application/json")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if secret:
+        request.add_header("Authorization", f"Bearer {secret}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise AssertionError(f"{method} {url}: {exc.code} {exc.read().decode()}") from None

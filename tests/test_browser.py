@@ -6,15 +6,12 @@ downloads a browser: Playwright drives the system Chromium.
 
 from __future__ import annotations
 
-import json
 import queue
 import re
 import signal
 import subprocess
 import sys
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +20,7 @@ from pathlib import Path
 import pytest
 from chromium import chromium
 from playwright import sync_api
+from serving import call_json
 
 expect = sync_api.expect
 
@@ -44,18 +42,7 @@ class Service:
 
     def call(self, method: str, path: str, body: object = None, token: str | None = None) -> dict:
         """One JSON API call; fails the test on any HTTP error."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + "/api/v1" + path, data=data, method=method)
-        request.add_header("Accept", "application/json")
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            raise AssertionError(f"{method} {path}: {exc.code} {exc.read().decode()}") from None
+        return call_json(self.url + "/api/v1" + path, method, body, token)
 
 
 @dataclass

@@ -13,6 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from serving import call_json
+
 from peerkit.store import SQLiteStore
 
 
@@ -20,17 +22,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def call(
-    url: str, method: str = "GET", body: dict | None = None, secret: str | None = None
-) -> dict:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
-    if secret:
-        request.add_header("Authorization", f"Bearer {secret}")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 def test_lab_starts_both_and_ctrl_c_stops_both(tmp_path: Path) -> None:
@@ -81,20 +72,21 @@ def test_lab_starts_both_and_ctrl_c_stops_both(tmp_path: Path) -> None:
         saved = json.loads((home / "lab-room.json").read_text())
         assert saved["code"] == code
         assert oct((home / "lab-room.json").stat().st_mode & 0o777) == "0o600"
-        question = call(
+        question = call_json(
             f"{service}/api/v1/rooms/{code}/questions",
             "POST",
             {"content_id": "housing-call"},
             saved["facilitator_key"],
         )
-        call(
+        call_json(
             f"{service}/api/v1/questions/{question['id']}/open",
             "POST",
             {},
             saved["facilitator_key"],
         )
-        token = call(f"{service}/api/v1/rooms/{code}/join", "POST")["token"]
-        call(f"{service}/api/v1/questions/{question['id']}/response", "PUT", {"answer": "c"}, token)
+        token = call_json(f"{service}/api/v1/rooms/{code}/join", "POST")["token"]
+        response = f"{service}/api/v1/questions/{question['id']}/response"
+        call_json(response, "PUT", {"answer": "c"}, token)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # JupyterLab answers on its port
             try:

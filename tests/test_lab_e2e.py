@@ -23,8 +23,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +30,7 @@ from pathlib import Path
 import pytest
 from chromium import chromium
 from playwright import sync_api
+from serving import call_json
 
 from peerkit.content import load_content
 from peerkit.store import SQLiteStore
@@ -102,28 +101,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _call(url: str, body: object = None, key: str | None = None) -> dict:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method="GET" if data is None else "POST")
-    request.add_header("Accept", "application/json")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    if key:
-        request.add_header("Authorization", f"Bearer {key}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        raise AssertionError(f"{request.method} {url}: {exc.code} {exc.read().decode()}") from None
-
-
 @dataclass
 class Service:
     url: str
     db: Path
 
     def api(self, path: str, body: object = None, key: str | None = None) -> dict:
-        return _call(self.url + "/api/v1" + path, body, key)
+        return call_json(self.url + "/api/v1" + path, "GET" if body is None else "POST", body, key)
 
 
 @dataclass
@@ -141,7 +125,7 @@ class Lab:
     runtime: Path
 
     def api(self, path: str) -> object:
-        return _call(f"{self.url}{path}?token={self.token}")
+        return call_json(f"{self.url}{path}?token={self.token}")
 
 
 @pytest.fixture

@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import html
-import json
 import threading
 import time
-import urllib.request
 
 import pytest
+from serving import call_json
 
 from peerkit import AutonomySlider, FacilitatorConsole, LivePollChart, ScenarioVote, connect
 from peerkit.client import ClientError, LocalSession, RemoteSession
 from peerkit.model import PASS
 from peerkit.rehearsal import rehearse
 from peerkit.widgets import ReflectionBox
-
-
-def http(
-    url: str, method: str = "GET", body: dict | None = None, secret: str | None = None
-) -> dict:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode() if body is not None else None, method=method
-    )
-    if secret:
-        request.add_header("Authorization", f"Bearer {secret}")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 @pytest.fixture
@@ -257,7 +244,7 @@ def test_console_needs_the_facilitator(solo: LocalSession) -> None:
 
 @pytest.fixture
 def room(live_service) -> dict:
-    created = http(f"{live_service.url}/api/v1/rooms", "POST", {"title": "Widgets"})
+    created = call_json(f"{live_service.url}/api/v1/rooms", "POST", {"title": "Widgets"})
     return {"url": live_service.url, **created}
 
 
@@ -304,16 +291,15 @@ def test_thirty_participants_reach_the_facilitator_chart(
     )
     info = facilitator.question("useless")
     facilitator.act(info.id, "open")
-    tokens = [
-        http(f"{room['url']}/api/v1/rooms/{room['code']}/join", "POST")["token"] for _ in range(30)
-    ]
+    join = f"{room['url']}/api/v1/rooms/{room['code']}/join"
+    tokens = [call_json(join, "POST")["token"] for _ in range(30)]
     options = list(content.question("useless").option_ids)
     finished: dict[str, float] = {}
 
     def vote_all() -> None:
         time.sleep(0.3)
         for index, token in enumerate(tokens):
-            http(
+            call_json(
                 f"{room['url']}/api/v1/questions/{info.id}/response",
                 "PUT",
                 {"answer": options[index % len(options)]},
@@ -385,7 +371,7 @@ def test_chart_reconnects_by_itself(room, content, tmp_path, monkeypatch) -> Non
     info = facilitator.question("housing-call")
     facilitator.act(info.id, "open")
     chart = LivePollChart(facilitator, "housing-call", follow=False)
-    token = http(f"{room['url']}/api/v1/rooms/{room['code']}/join", "POST")["token"]
+    token = call_json(f"{room['url']}/api/v1/rooms/{room['code']}/join", "POST")["token"]
     live_url = facilitator.url
     facilitator.url = "http://127.0.0.1:9"  # the service is gone for a while
 
@@ -395,7 +381,7 @@ def test_chart_reconnects_by_itself(room, content, tmp_path, monkeypatch) -> Non
             await asyncio.sleep(0.3)
             during = html.unescape(chart.state_label.value)
             facilitator.url = live_url  # ... and back
-            http(
+            call_json(
                 f"{room['url']}/api/v1/questions/{info.id}/response", "PUT", {"answer": "b"}, token
             )
             while (chart.tally or {}).get("total", 0) < 1:
