@@ -38,7 +38,39 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 from PIL import Image
 
-from peerkit.model import PASS, ChoiceQuestion, ScaleQuestion, TextQuestion
+from peerkit.chartview import (  # noqa: F401 - describe* are re-exported
+    HIDDEN_LABEL,
+    HIGH_END,
+    ILLUSTRATIVE_LABEL,
+    LOW_END,
+    PASS_LABEL,
+    YOUR_ANSWER,
+    TallyDict,
+    _answered,
+    _check_tally,
+    _choice_counts,
+    _fmt,
+    _histogram,
+    _int,
+    _lean_words,
+    _minimum_message,
+    _moved_words,
+    _own_index,
+    _own_value,
+    _own_words,
+    _passes,
+    _pct,
+    _pick,
+    _plural,
+    _pre_post,
+    _scale_words,
+    _shift_words,
+    _title,
+    _withheld,
+    describe,
+    describe_pre_post,
+)
+from peerkit.model import ChoiceQuestion, ScaleQuestion, TextQuestion
 
 __all__ = [
     "HIDDEN_LABEL",
@@ -67,14 +99,6 @@ _GREY = "#BDBDBD"  # passes: a neutral, outside the data colours
 _INK = "#222222"
 _MUTED = "#4D4D4D"  # still 8:1 against white
 
-#: Written on the figure while the facilitator has not revealed the results.
-HIDDEN_LABEL = "Hidden from participants"
-#: Written on every figure drawn from illustrative (solo-mode) figures.
-ILLUSTRATIVE_LABEL = "Illustrative example group, not real responses"
-PASS_LABEL = "Pass / prefer not to say"  # noqa: S105 - a label, not a password
-LOW_END = "Controlling / rescuing"
-HIGH_END = "Autonomy-supporting"
-YOUR_ANSWER = "Your answer"
 
 # Font sizes in points; nothing below 11 so a projected chart stays readable.
 _TITLE_PT = 15
@@ -90,250 +114,6 @@ _FLAG = 0.3  # the "Illustrative example group" line under the title
 _STRIP = 0.72
 _SCALE_AXIS = 0.62  # tick labels plus the pole labels under a scale's x-axis
 _PAD_PX = 6.0  # gap between a bar's end and its count
-
-TallyDict = Mapping[str, object]
-
-
-# --------------------------------------------------------------------------- small helpers
-
-
-def _fmt(value: object) -> str:
-    """A number as people write it: 6, 6.5, 6.83 (no trailing zeros, no float noise)."""
-    if value is None:
-        return "-"
-    number = round(float(value), 2)  # type: ignore[arg-type]
-    return str(int(number)) if number == int(number) else f"{number:g}"
-
-
-def _pct(count: int, of: int) -> str:
-    """A share as a whole percentage, rounding halves up (1 of 8 is 13%), "0%" of nobody."""
-    return f"{math.floor(100.0 * count / of + 0.5) if of else 0}%"
-
-
-def _plural(count: int, one: str, many: str = "") -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
-
-
-def _passes(count: int) -> str:
-    return _plural(count, "pass", "passes")
-
-
-def _title(question: ChoiceQuestion | ScaleQuestion | TextQuestion) -> str:
-    return question.title or question.prompt or question.id
-
-
-def _int(data: Mapping, key: str) -> int:
-    return int(data.get(key) or 0)
-
-
-def _check_tally(question: object, data: object, what: str) -> Mapping | None:
-    if data is None:
-        return None
-    if not isinstance(data, Mapping):
-        raise TypeError(f"{what} must be a tally dict (Tally.as_dict()), got {type(data).__name__}")
-    kind = getattr(question, "kind", None)
-    qid = getattr(question, "id", None)
-    if data.get("kind", kind) != kind:
-        raise ValueError(
-            f"{what} is a {data.get('kind')!r} tally but {qid!r} is a {kind!r} question"
-        )
-    if data.get("question_id", qid) != qid:
-        raise ValueError(f"{what} is for {data.get('question_id')!r}, not {qid!r}")
-    return data
-
-
-def _pick(question: object, tally: object, illustrative: object) -> Mapping | None:
-    if tally is not None and illustrative is not None:
-        raise ValueError(
-            "pass either a real tally or an illustrative one, not both: illustrative figures "
-            "must never be drawn as if they were the room's answers"
-        )
-    if illustrative is not None:
-        return _check_tally(question, illustrative, "illustrative")
-    return _check_tally(question, tally, "tally")
-
-
-def _answered(question: object, data: Mapping | None) -> int:
-    """Responses that gave an answer (passes excluded): what the minimum-group rule counts."""
-    if data is None:
-        return 0
-    if isinstance(question, ChoiceQuestion):
-        return sum(_choice_counts(question, data))
-    return _int(data, "n")
-
-
-def _choice_counts(question: ChoiceQuestion, data: Mapping) -> list[int]:
-    counts = data.get("counts") or {}
-    return [int(counts.get(oid) or 0) for oid in question.option_ids]
-
-
-def _histogram(question: ScaleQuestion, data: Mapping) -> list[int]:
-    found = {round(float(value), 9): int(count) for value, count in data.get("histogram") or ()}
-    return [found.get(round(float(point), 9), 0) for point in question.points]
-
-
-def _withheld(question: object, data: Mapping | None, below_minimum: int | None) -> bool:
-    return below_minimum is not None and _answered(question, data) < below_minimum
-
-
-def _minimum_message(minimum: int, so_far: int) -> str:
-    return f"Results appear once at least {minimum} people have answered ({so_far} so far)"
-
-
-def _lean_words(lean: float) -> str:
-    value = _fmt(round(lean, 1))
-    if abs(lean - 5.0) < 0.05:
-        return f"Group leans {value} of 10, midway between {LOW_END.lower()} and {HIGH_END.lower()}"
-    towards = HIGH_END if lean > 5 else LOW_END
-    return f"Group leans {value} of 10 towards {towards.lower()}"
-
-
-def _own_index(question: ChoiceQuestion, own_answer: object) -> int | None:
-    """The row of the participant's own answer (the pass row is last), or None."""
-    if own_answer == PASS:
-        return len(question.options)
-    if isinstance(own_answer, str) and own_answer in question.option_ids:
-        return question.option_ids.index(own_answer)
-    return None
-
-
-def _own_value(question: ScaleQuestion, own_answer: object) -> float | None:
-    if isinstance(own_answer, (int, float)) and not isinstance(own_answer, bool):
-        for point in question.points:
-            if math.isclose(point, own_answer, abs_tol=1e-9):
-                return float(point)
-    return None
-
-
-# --------------------------------------------------------------------------- describe
-
-
-def describe(
-    question: ChoiceQuestion | ScaleQuestion | TextQuestion,
-    tally: TallyDict | None,
-    *,
-    hidden_from_participants: bool = False,
-    below_minimum: int | None = None,
-    illustrative: TallyDict | None = None,
-    own_answer: object = None,
-) -> str:
-    """The chart's numbers as plain text: every count and percentage, the passes and the lean.
-
-    Takes the same arguments as :meth:`PollChart.render` and withholds the same things: with
-    ``below_minimum=k`` and fewer than ``k`` answers it gives only the waiting message.
-    """
-    data = _pick(question, tally, illustrative)
-    parts: list[str] = []
-    if hidden_from_participants:
-        parts.append(f"{HIDDEN_LABEL}.")
-    if illustrative is not None:
-        parts.append(f"{ILLUSTRATIVE_LABEL}.")
-    if own_answer is not None:
-        parts.append(f"{YOUR_ANSWER}: {_own_words(question, own_answer)}.")
-    if below_minimum is not None and _withheld(question, data, below_minimum):
-        parts.append(_minimum_message(below_minimum, _answered(question, data)) + ".")
-        return " ".join(parts)
-    if data is None:
-        parts.append("No responses yet.")
-        return " ".join(parts)
-    passes = _int(data, "passes")
-    if isinstance(question, ChoiceQuestion):
-        counts = _choice_counts(question, data)
-        answered = sum(counts)
-        items = "; ".join(
-            f"{option.id}: {count} ({_pct(count, answered)}) — {option.text.rstrip('.')}"
-            for option, count in zip(question.options, counts, strict=True)
-        )
-        parts.append(f"{_plural(answered, 'answer')}. {items}.")
-        parts.append(f"Pass: {passes} (not counted in the percentages).")
-        lean = data.get("lean")
-        if lean is not None:
-            parts.append(_lean_words(float(lean)) + ".")  # type: ignore[arg-type]
-    elif isinstance(question, ScaleQuestion):
-        parts.append(_scale_words(question, data))
-    else:
-        parts.append(f"{_plural(_int(data, 'n'), 'reflection')}, {_passes(passes)}.")
-    return " ".join(parts)
-
-
-def _own_words(question: object, own_answer: object) -> str:
-    if own_answer == PASS:
-        return "pass"
-    if isinstance(question, ChoiceQuestion) and isinstance(own_answer, str):
-        if own_answer in question.option_ids:
-            return f"{own_answer} — {question.option(own_answer).text.rstrip('.')}"
-    if isinstance(question, ScaleQuestion) and _own_value(question, own_answer) is not None:
-        return f"{_fmt(own_answer)} ({question.anchor_for(float(own_answer))})"  # type: ignore[arg-type]
-    return str(own_answer)
-
-
-def _scale_words(question: ScaleQuestion, data: Mapping, label: str = "") -> str:
-    n = _int(data, "n")
-    passes = _int(data, "passes")
-    head = f"{label}: " if label else ""
-    if not n:
-        return f"{head}no answers yet, {_passes(passes)}."
-    items = "; ".join(
-        f"{_fmt(point)}: {count} ({_pct(count, n)})"
-        for point, count in zip(question.points, _histogram(question, data), strict=True)
-    )
-    return (
-        f"{head}{_plural(n, 'answer')} on a scale from {_fmt(question.min)} "
-        f"({question.low_label}) to {_fmt(question.max)} ({question.high_label}), "
-        f"{_passes(passes)}. Median {_fmt(data.get('median'))}; middle half from "
-        f"{_fmt(data.get('q1'))} to {_fmt(data.get('q3'))}. {items}."
-    )
-
-
-def describe_pre_post(
-    question: ScaleQuestion,
-    comparison: Mapping,
-    *,
-    hidden_from_participants: bool = False,
-    below_minimum: int | None = None,
-) -> str:
-    """The numbers of ``PrePostComparison.as_dict()`` as plain text (see :class:`PrePostChart`)."""
-    pre, post = _pre_post(question, comparison)
-    parts = [f"{HIDDEN_LABEL}."] if hidden_from_participants else []
-    fewest = min(_int(pre, "n"), _int(post, "n"))
-    if below_minimum is not None and fewest < below_minimum:
-        parts.append(_minimum_message(below_minimum, fewest) + ".")
-        return " ".join(parts)
-    parts.append(_scale_words(question, pre, "Before"))
-    parts.append(_scale_words(question, post, "After"))
-    parts.append(_shift_words(comparison) + ".")
-    parts.append(_moved_words(question, comparison, sep=" ") + ".")
-    return " ".join(parts)
-
-
-def _pre_post(question: ScaleQuestion, comparison: Mapping) -> tuple[Mapping, Mapping]:
-    if not isinstance(comparison, Mapping) or "pre" not in comparison or "post" not in comparison:
-        raise TypeError("comparison must be PrePostComparison.as_dict()")
-    pre = _check_tally(question, comparison["pre"], "comparison['pre']")
-    post = _check_tally(question, comparison["post"], "comparison['post']")
-    assert pre is not None and post is not None
-    return pre, post
-
-
-def _shift_words(comparison: Mapping) -> str:
-    shift = comparison.get("median_shift")
-    if shift is None:
-        return "median shift not known yet"
-    pre_median = _fmt(comparison["pre"].get("median"))
-    post_median = _fmt(comparison["post"].get("median"))
-    sign = "+" if float(shift) > 0 else ""
-    return f"Median moved from {pre_median} to {post_median} ({sign}{_fmt(shift)})"
-
-
-def _moved_words(question: ScaleQuestion, comparison: Mapping, sep: str = "\n") -> str:
-    moved = comparison.get("moved") or {}
-    paired = _int(comparison, "paired")
-    return (
-        f"Of {_plural(paired, 'person', 'people')} who answered both times:{sep}"
-        f"{moved.get('towards_high', 0)} moved towards “{question.high_label}”, "
-        f"{moved.get('towards_low', 0)} towards “{question.low_label}”, "
-        f"{moved.get('unchanged', 0)} unchanged"
-    )
 
 
 # --------------------------------------------------------------------------- figure base
