@@ -27,7 +27,7 @@ from typing import Any
 from .content import Content, load_content
 from .model import MIN_GROUP_SIZE, PASS, Question, question_from_dict, results_visible
 from .store import QuestionRecord, SQLiteStore, Store, StoreError
-from .watcher import QuestionState, RoomState, Watcher
+from .watcher import RoomState, Watcher
 
 log = logging.getLogger(__name__)
 
@@ -334,25 +334,11 @@ class LocalSession(Session):
         )
 
     def room_state(self) -> RoomState:
-        records = self.store.questions(self.room)
-        pending = sum(
-            1
-            for r in records
-            if r.question.kind == "text"
-            for response in self.store.responses(r.id)
-            if response.moderation == "pending" and response.answer != PASS
-        )
-        joined = self.store.participant_count(self.room)
-        return RoomState(
-            sum(r.version for r in records) + joined,
-            tuple(
-                QuestionState(r.id, r.source, r.tag, r.state, r.revealed, r.version)
-                for r in records
-            ),
-            self.store.room(self.room).current_question,
-            self.participant_count(),
-            pending,
-        )
+        from .feed import room_feed
+
+        data = room_feed(self.store, self.room, facilitator=True)
+        data["participants"] = self.participant_count()
+        return RoomState.from_dict(data)
 
     async def room_changes(self, after: int, timeout: float = 25) -> RoomState:
         changed = self._changed  # taken before reading: a change in between is not missed
