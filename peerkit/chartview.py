@@ -24,6 +24,7 @@ __all__ = [
     "chart_view",
     "describe",
     "describe_pre_post",
+    "fmt",
     "pre_post_view",
 ]
 
@@ -57,6 +58,9 @@ def _fmt(value: object) -> str:
         return "-"
     number = round(float(value), 2)  # type: ignore[arg-type]
     return str(int(number)) if number == int(number) else f"{number:g}"
+
+
+fmt = _fmt
 
 
 def _pct(count: int, of: int) -> str:

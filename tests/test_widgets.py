@@ -105,8 +105,22 @@ def test_slider_distinguishes_not_answered_from_the_midpoint(solo: LocalSession)
 
 def test_slider_shows_both_poles(solo: LocalSession) -> None:
     slider = AutonomySlider(solo, "autonomy-control")
-    text = slider.children[1].children[0].value + slider.children[1].children[2].value
+    text = slider.slider.low + slider.slider.high
     assert "I decide for them" in text and "They decide; I support" in text
+    assert slider.slider.description == "Your position"
+    assert slider.slider.valuetext == "Not answered yet"
+
+
+def test_enter_in_an_answer_control_submits(solo: LocalSession) -> None:
+    vote = ScenarioVote(solo, "housing-call")
+    vote.options.value = "b"
+    vote.options._message(vote.options, {"event": "submit"}, [])
+    assert solo.my_answer(solo.question("housing-call").id) == "b"
+    slider = AutonomySlider(solo, "autonomy-control")
+    slider.slider.value = 3
+    assert slider.slider.valuetext.startswith("3: ")
+    slider.slider._message(slider.slider, {"event": "submit"}, [])
+    assert solo.my_answer(solo.question("autonomy-control").id) == 3
 
 
 def test_reflection_box_enforces_the_limit(solo: LocalSession) -> None:

@@ -15,20 +15,14 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
+from ..chartview import fmt
 from ..client import ClientError, ServiceUnavailable, Session
 from ..model import PASS, ChoiceQuestion, ScaleQuestion, TextQuestion
 from ..watcher import QuestionState, Update
 from .common import PASS_LABEL, StatusLine, header, text
+from .inputs import ChoiceInput, SliderInput
 
 log = logging.getLogger(__name__)
-
-#: ipywidgets gives each radio row a fixed height, so a long option that wraps would overlap the
-#: next one and hide its button; let rows grow with their text instead.
-OPTION_STYLE = (
-    "<style>.peerkit-options .widget-radio-box label{display:flex;align-items:flex-start;"
-    "gap:.5em;height:auto;line-height:1.35;padding:.3em 0;white-space:normal}"
-    ".peerkit-options .widget-radio-box input{flex:none;order:-1;margin:.2em 0 0}</style>"
-)
 
 
 def facilitator_words(question: QuestionState | None) -> tuple[str, str]:
@@ -218,20 +212,16 @@ class ScenarioVote(_AnswerWidget):
         question = session.content.question(scenario_id)
         if not isinstance(question, ChoiceQuestion):
             raise TypeError(f"{scenario_id!r} is not a scenario")
-        self.options = w.RadioButtons(
+        self.options = ChoiceInput(
             options=[(o.text, o.id) for o in question.options] + [(PASS_LABEL, PASS)],
-            value=None,
             description="Your answer",
-            layout=w.Layout(width="auto"),
-            style={"description_width": "initial"},
         )
-        self.options.add_class("peerkit-options")
         super().__init__(session, scenario_id, tag, **kwargs)
+        self.options.on_submit(lambda: self._submit(self.value()))
         self.pass_button.layout.display = "none"  # pass is one of the options
         self.options.observe(self._picked, "value")
         answer = [] if self.watching else [self.options, w.HBox([self.submit])]
         self.children = [
-            w.HTML(OPTION_STYLE),
             header(question.title, question.vignette),
             w.HTML(f"<p><strong>{text(question.prompt)}</strong></p>"),
             *answer,
@@ -266,34 +256,23 @@ class AutonomySlider(_AnswerWidget):
         question = session.content.question(scale_id)
         if not isinstance(question, ScaleQuestion):
             raise TypeError(f"{scale_id!r} is not a scale")
-        whole = all(float(v).is_integer() for v in (question.min, question.max, question.step))
-        cls = w.IntSlider if whole else w.FloatSlider
-        middle = question.points[len(question.points) // 2]
-        self.slider = cls(
-            value=int(middle) if whole else middle,
+        self.slider = SliderInput(
+            value=question.points[len(question.points) // 2],
             min=question.min,
             max=question.max,
             step=question.step,
+            low=f"{fmt(question.min)}: {question.low_label}",
+            high=f"{fmt(question.max)}: {question.high_label}",
             description="Your position",
-            continuous_update=True,
-            readout=True,
-            style={"description_width": "initial"},
-            layout=w.Layout(width="60%"),
+            valuetext="Not answered yet",
         )
         self.anchor = StatusLine()
         super().__init__(session, scale_id, tag, **kwargs)
+        self.slider.on_submit(lambda: self._submit(self.value()))
         self.submit.disabled = not self.answered
         self.slider.observe(self._moved, "value")
-        poles = w.HBox(
-            [
-                w.HTML(f"<strong>{text(question.min)}: {text(question.low_label)}</strong>"),
-                self.slider,
-                w.HTML(f"<strong>{text(question.max)}: {text(question.high_label)}</strong>"),
-            ],
-            layout=w.Layout(align_items="center", flex_flow="row wrap"),
-        )
         note = w.HTML(f"<p><em>{text(question.note)}</em></p>") if question.note else w.HTML()
-        answer = [] if self.watching else [poles, self.anchor]
+        answer = [] if self.watching else [self.slider, self.anchor]
         self.children = [
             header(question.title, question.prompt),
             *answer,
@@ -314,14 +293,18 @@ class AutonomySlider(_AnswerWidget):
         if not self.answered:
             self.anchor.show("info", "Not answered yet: move the slider to where you stand.")
         else:
-            label = self.question.anchor_for(self.slider.value)
-            self.anchor.show("", f"{self.slider.value}: {label}")
+            words = f"{fmt(self.slider.value)}: {self.question.anchor_for(self.slider.value)}"
+            self.slider.valuetext = words
+            self.anchor.show("", words)
 
     def _controls(self) -> list[w.Widget]:
         return [self.slider]
 
     def value(self) -> object:
-        return self.slider.value if self.answered else None
+        if not self.answered:
+            return None
+        value = self.slider.value
+        return int(value) if float(value).is_integer() else value
 
     def show_answer(self, answer: object) -> None:
         if answer != PASS:
@@ -331,7 +314,7 @@ class AutonomySlider(_AnswerWidget):
 
     def describe_answer(self, answer: object) -> str:
         assert isinstance(self.question, ScaleQuestion)
-        return f"{answer} ({self.question.anchor_for(float(answer))})"  # type: ignore[arg-type]
+        return f"{fmt(answer)} ({self.question.anchor_for(float(answer))})"  # type: ignore[arg-type]
 
 
 class ReflectionBox(_AnswerWidget):
