@@ -76,10 +76,10 @@ function choiceBody(view) {
 // Columns for one distribution over a scale's points, as SVG with real text.
 function columns(scale, points, opts) {
   const width = 640;
-  const height = opts.height || 200;
+  const height = opts.height || 220;
   const left = 24;
   const right = 24;
-  const top = 28;
+  const top = 46;
   const bottom = 46;
   const n = points.length;
   const step = (width - left - right) / n;
@@ -106,8 +106,8 @@ function columns(scale, points, opts) {
   out.append(svg("text", { x: width - right, y: height - 6, class: "pk-pole", "text-anchor": "end" }, `${scale.high} ▶`));
   if (opts.median !== undefined && opts.median !== null) {
     const x = xOf(opts.median);
-    out.append(svg("line", { x1: x, x2: x, y1: top - 8, y2: height - bottom, class: "pk-median" }));
-    out.append(svg("text", { x: x + 4, y: top - 12, class: "pk-median-label" }, `${opts.label || ""}median ${fmt(opts.median)}`));
+    out.append(svg("line", { x1: x, x2: x, y1: 22, y2: height - bottom, class: "pk-median" }));
+    out.append(svg("text", { x: x + 4, y: 16, class: "pk-median-label" }, `${opts.label || ""}median ${fmt(opts.median)}`));
   }
   if (opts.own !== undefined) {
     out.append(svg("text", { x: xOf(opts.own), y: height - bottom + 32, class: "pk-own-note", "text-anchor": "middle" }, "▲ You"));
@@ -131,7 +131,7 @@ function prePostBody(view) {
   const body = [];
   for (const series of view.series || []) {
     body.push(make("p", "pk-series", `${series.label}: ${series.n} answered`));
-    body.push(columns(view.scale, series.points, { median: series.median, height: 170 }));
+    body.push(columns(view.scale, series.points, { median: series.median, height: 190 }));
   }
   if (view.shift) body.push(make("p", "pk-lean", `${view.shift.words}. ${view.shift.moved}.`));
   return body;
