@@ -469,6 +469,7 @@ class QuestionsHandler(BaseHandler):
         record = await self.call(
             self.app.store.add_question, code, question, source=source, tag=tag
         )
+        self.hub.notify(record.room_code)  # the room's change feed reports the new question
         self.send(facilitator_view(record), 201)
 
 
@@ -777,6 +778,8 @@ def make_app(
     which forwards the full path). With ``hub_auth``, rooms are created by hub facilitators, and
     ``<base_url>facilitate`` is their page for starting one in a browser.
     """
+    from . import events  # it builds on this module's handler base
+
     if max_participants < 1:
         raise ValueError("max_participants must be at least 1")
     prefix = normalise_prefix(base_url)
@@ -808,6 +811,7 @@ def make_app(
         (rf"{api}/questions/{q}/response", ResponseHandler, s),
         (rf"{api}/questions/{q}/results", ResultsHandler, s),
         (rf"{api}/responses/{q}/(approve|reject)", ModerationHandler, s),
+        *events.routes(api, s),
         (rf"{api}/.*", ApiNotFoundHandler, s),
         (rf"{root}/", PageHandler, s),
         (rf"{root}/join/(\w{{1,16}})", PageHandler, s),
