@@ -306,13 +306,18 @@ def test_no_widget_leaks_over_a_thousand_notifications(content) -> None:
     info = session.question("rescuer-closing")
     texts = ["Ask first, then offer.", "Notice my urge to fix.", "Some days I think about suicide."]
 
+    scenario = session.question(content.scenarios_for("rescuer")[0].id)
+    session.act(scenario.id, "open")
+
     async def run() -> tuple[int, int]:
         watcher = session.watcher
         await asyncio.sleep(0.05)
         first = None
-        for i in range(400):
-            session.simulate(info.id, [texts[i % len(texts)]])
-            await asyncio.sleep(0)
+        for i in range(1000):
+            if i % 10 == 0:  # a reflection arrives
+                session.simulate(info.id, [texts[i // 10 % len(texts)]])
+            else:  # the facilitator shows and hides the scenario's results
+                session.act(scenario.id, "reveal" if i % 2 else "hide")
             await watcher.deliver(session.room_state())
             if first is None:
                 first = _live_models()
