@@ -10,33 +10,31 @@ sees the questions that have been opened.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from ..feed import room_feed
 from ..store.base import normalise_code
-from .app import BaseHandler, _int_argument, _wait_seconds
+from .base import CODE, BaseHandler
 
-__all__ = ["RoomEventsHandler", "routes"]
+__all__ = ["RoomEventsHandler", "default_handlers"]
 
 
 class RoomEventsHandler(BaseHandler):
     async def get(self, code: str) -> None:
-        after = _int_argument(self, "after")
-        wait = _wait_seconds(self)
+        after = self.int_argument("after")
+        wait = self.wait_seconds()
         role, _ = await self.role(code)
         facilitator = role == "facilitator"
         code = normalise_code(code)
         deadline = asyncio.get_running_loop().time() + wait
         while True:
-            changed = self.hub.changed(code)  # taken before reading: no missed wake-up
-            feed = await self.call(room_feed, self.app.store, code, facilitator=facilitator)
+            changed = self.worker.changed(code)  # taken before reading: no missed wake-up
+            feed = await self.call(room_feed, self.store, code, facilitator=facilitator)
             if after is None or feed["version"] != after:
                 break
-            if not await self.hub.wait(changed, deadline):
+            if not await self.worker.wait(changed, deadline):
                 break
         self.send(feed)
 
 
-def routes(api: str, kwargs: dict[str, Any]) -> list[tuple]:
-    """The feed's route under the API prefix ``api`` (a pattern)."""
-    return [(rf"{api}/rooms/(\w{{1,16}})/events", RoomEventsHandler, kwargs)]
+#: Routes under the API root, as in the other handler modules.
+default_handlers = [(rf"/rooms/{CODE}/events", RoomEventsHandler)]
