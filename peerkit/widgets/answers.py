@@ -54,10 +54,15 @@ class _AnswerWidget(w.VBox):
         self.status = StatusLine()
         self.controls = w.HBox()
         self.submit = w.Button(
-            description="Submit answer", icon="check", tooltip="Save your answer"
+            description="Submit answer",
+            icon="check",
+            tooltip="Save your answer",
+            layout=w.Layout(width="auto"),
         )
         self.submit.on_click(lambda _b: self._submit(self.value()))
-        self.pass_button = w.Button(description=PASS_LABEL, tooltip="Skip this question")
+        self.pass_button = w.Button(
+            description=PASS_LABEL, tooltip="Skip this question", layout=w.Layout(width="auto")
+        )
         self.pass_button.on_click(lambda _b: self._submit(PASS))
         self._question: QuestionState | None = None
         self._loaded: int | None = None  # the question whose earlier answer was looked up

@@ -8,6 +8,7 @@ of rows that are updated in place, so a busy room creates no new widgets.
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 from typing import Any
@@ -82,7 +83,7 @@ class FacilitatorConsole(w.VBox):
         self.state_label = StatusLine()
         self.count_label = w.HTML()
         self.room_label = w.HTML()
-        self.qr = w.Image(format="png", layout=w.Layout(width="160px"))
+        self.qr = w.HTML()
         self.flagged = w.HTML()
         self.rows = [_ModerationRow(self) for _ in range(MODERATION_ROWS)]
         self.waiting = w.HTML("<p>No reflections waiting.</p>")
@@ -116,8 +117,10 @@ class FacilitatorConsole(w.VBox):
         if session.join_url:
             png = io.BytesIO()
             segno.make(session.join_url, error="m").save(png, kind="png", scale=5, border=2)
-            self.qr.value = png.getvalue()
-            self.qr.alt = f"QR code for {session.join_url}"  # type: ignore[attr-defined]
+            self.qr.value = (
+                f'<img width="160" alt="QR code that opens {text(session.join_url)}" '
+                f'src="data:image/png;base64,{base64.b64encode(png.getvalue()).decode()}">'
+            )
             self.room_label.value = (
                 f"<p>Room code <strong style='font-size:1.6em'>{text(session.room)}</strong><br>"
                 f"Join at <a href='{text(session.join_url)}'>{text(session.join_url)}</a></p>"
