@@ -205,9 +205,11 @@ def test_widget_outputs_pass_axe(mode: str, browser, lab: Lab, room: Room) -> No
                     nodes: v.nodes.slice(0, 3).map(n => n.html.slice(0, 160))}));
             }"""
         )
-        for part, selector in (("vote", ".pk-choice"), ("chart", ".pk-chart")):
+        parts = (("console", ".widget-dropdown"), ("vote", ".pk-choice"), ("chart", ".pk-chart"))
+        for part, selector in parts:
             output = page.locator(".jp-OutputArea-output").filter(has=page.locator(selector))
-            output.first.screenshot(path=str(ARTIFACTS / f"lab-{mode}-{part}.png"))
+            if output.count():
+                output.first.screenshot(path=str(ARTIFACTS / f"lab-{mode}-{part}.png"))
     finally:
         page.context.close()
     serious = [v for v in violations if v["impact"] in ("critical", "serious")]
