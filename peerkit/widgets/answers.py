@@ -115,6 +115,19 @@ class _AnswerWidget(w.VBox):
         elif question.state == "open" and self.status.kind in ("wait", "error"):
             self.status.show("info", "The question is open: choose your answer and submit.")
 
+    def refresh(self) -> None:
+        """Read the question's state (and the earlier answer) now. In a live room this waits on
+        the service, so only scripts and tests call it; notebooks follow the watcher."""
+        if self.session.mode == "solo":
+            self._load()
+            return
+        room = self.session.room_state()
+        question = room.find(self.content_id, self.tag)
+        self._loaded = question.id if question is not None else None
+        self.show(Update(room, question))
+        if question is not None and question.state != "draft" and not self.watching:
+            self._remember(self.session.my_answer(question.id))
+
     async def _fetch_answer(self, question_id: int) -> None:
         try:
             previous = await self.session.amy_answer(question_id)
