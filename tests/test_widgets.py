@@ -336,9 +336,11 @@ def test_rerunning_a_cell_stops_the_old_widgets(content) -> None:
     session = rehearse(n=3, seed=11)
     workshop = Workshop("rescuer", session)
     first = workshop.scenario(0)
+    before = _live_models()
     again = workshop.scenario(0)
     vote, chart = first.children
     assert not chart.following and not vote._subscription.active
+    assert _live_models() == before, "the replaced widgets and their parts are closed"
     assert again.children[1].following
     assert session.watcher.subscribers == 2
 

@@ -19,7 +19,7 @@ from ..chartview import fmt
 from ..client import ClientError, ServiceUnavailable, Session
 from ..model import PASS, ChoiceQuestion, ScaleQuestion, TextQuestion
 from ..watcher import QuestionState, Update
-from .common import PASS_LABEL, StatusLine, header, text
+from .common import PASS_LABEL, StatusLine, close_tree, header, text
 from .inputs import ChoiceInput, SliderInput
 
 log = logging.getLogger(__name__)
@@ -220,6 +220,8 @@ class _AnswerWidget(w.VBox):
     def close(self) -> None:
         if self._subscription is not None:
             self._subscription.cancel()
+        for part in (self.submit, self.pass_button, *self._controls()):  # shown or not
+            close_tree(part)
         super().close()
 
 
