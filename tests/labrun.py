@@ -111,15 +111,16 @@ class Lab:
 
 
 @contextlib.contextmanager
-def running_service(folder: Path) -> Iterator[Service]:
-    """``peerkit serve`` in its own process group on a free loopback port."""
+def running_service(folder: Path, *args: str) -> Iterator[Service]:
+    """``peerkit serve`` (with ``args``) in its own process group on a free loopback port."""
     db = folder / "service" / "peerkit.db"
-    db.parent.mkdir(parents=True)
+    db.parent.mkdir(parents=True, exist_ok=True)
     log = (folder / "service" / "service.log").open("w")
     proc = subprocess.Popen(
         [
             *(sys.executable, "-m", "peerkit", "serve"),
             *("--host", "127.0.0.1", "--port", "0", "--db", str(db)),
+            *args,
         ],
         cwd=ROOT,
         env=clean_env(),

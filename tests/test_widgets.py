@@ -22,6 +22,7 @@ from peerkit import (
     Workshop,
     connect,
 )
+from peerkit.agenda import module_questions
 from peerkit.client import ClientError, LocalSession, RemoteSession
 from peerkit.model import PASS
 from peerkit.rehearsal import rehearse
@@ -609,3 +610,27 @@ def test_the_kernel_loop_stays_free_while_the_service_hangs(
     with silent_service() as url:
         longest = asyncio.run(run(url))
     assert longest < 0.1, f"the loop stalled for {longest * 1000:.0f} ms"
+
+
+# --------------------------------------------------------------------------- policy
+
+
+@pytest.mark.parametrize(
+    "module, expected",
+    [("setup", ("autonomy-control", "pre")), ("wrap-up", ("autonomy-control", "post"))],
+)
+def test_a_module_runs_its_scenarios_then_its_pre_or_post_slider(
+    content, module: str, expected: tuple[str, str]
+) -> None:
+    items = module_questions(content, module)
+    keys = [item.key for item in items]
+    scenarios = [(s.id, "") for s in content.scenarios_for(module)]
+    assert keys[: len(scenarios)] == scenarios
+    assert expected in keys and keys.index(expected) == len(scenarios)
+    assert all(item.label for item in items)
+
+
+def test_a_middle_module_has_no_pre_post_slider(content) -> None:
+    keys = [item.key for item in module_questions(content, "rescuer")]
+    assert ("autonomy-control", "pre") not in keys and ("autonomy-control", "post") not in keys
+    assert ("rescuer-closing", "") in keys
