@@ -214,3 +214,27 @@ def test_widget_outputs_pass_axe(mode: str, browser, lab: Lab, room: Room) -> No
         page.context.close()
     serious = [v for v in violations if v["impact"] in ("critical", "serious")]
     assert serious == [], serious
+
+
+def test_keys_typed_on_the_slider_stay_in_it(participant, lab: Lab, service: Service, room) -> None:
+    """ArrowRight twice, a, d, d, Escape, Enter on the slider: it moves two steps from the
+    midpoint, that position is stored, and the notebook's cells are untouched."""
+    page = participant
+    scale = load_content().scales_for(MODULE)[0]
+    qid = service.api(f"/rooms/{room.code}/questions", {"content_id": scale.id}, room.key)["id"]
+    service.api(f"/questions/{qid}/open", {}, room.key)
+    wait_all_ran(page, code_cells(lab, NOTEBOOK))
+    cells = page.locator(".jp-Notebook .jp-Cell").count()
+    output = page.locator(".jp-OutputArea-output").filter(has=page.locator(".pk-slider"))
+    slider = output.get_by_role("slider", name="Your position")
+    expect(slider).to_have_attribute("aria-valuetext", "Not answered yet")
+    slider.focus()
+    for key in ("ArrowRight", "ArrowRight", "a", "d", "d", "Escape", "Enter"):
+        page.keyboard.press(key)
+    expect(slider).to_have_value("7")
+    expect(slider).to_have_attribute("aria-valuetext", "7: " + scale.question.anchor_for(7))
+    expect(output.get_by_role("status").filter(has_text="Saved:")).to_contain_text(
+        "Saved: 7", timeout=SAVE
+    )
+    assert page.locator(".jp-Notebook .jp-Cell").count() == cells
+    assert _answers(service, qid) == [7]
