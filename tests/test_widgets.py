@@ -634,3 +634,12 @@ def test_a_middle_module_has_no_pre_post_slider(content) -> None:
     keys = [item.key for item in module_questions(content, "rescuer")]
     assert ("autonomy-control", "pre") not in keys and ("autonomy-control", "post") not in keys
     assert ("rescuer-closing", "") in keys
+
+
+def test_a_rehearsal_vote_waits_until_its_question_opens(content) -> None:
+    session = rehearse(n=3, seed=12)
+    vote = ScenarioVote(session, "housing-call")
+    assert vote.status.kind == "wait" and "Waiting for the facilitator" in vote.status.text
+    session.act(session.question("housing-call").id, "open")
+    session.watcher.sync()
+    assert "question is open" in vote.status.text

@@ -156,6 +156,9 @@ class _AnswerWidget(w.VBox):
         self._question = QuestionState(
             info.id, info.source, info.tag, info.state, info.revealed, info.version
         )
+        if info.state == "draft":  # a rehearsal question the console has not opened yet
+            self.status.show("wait", "Waiting for the facilitator to open this question.")
+            return
         self._remember(self.session.my_answer(info.id))
         self.set_closed(info.state == "closed")
 
