@@ -192,7 +192,7 @@ def lab_side(trials: int, reruns: int) -> dict:
                         token,
                     )
                     page.wait_for_function(
-                        "([el, n]) => el.isConnected && el.textContent.includes(`${n} responses`)",
+                        "([el, n]) => el.isConnected && el.textContent.includes(`· ${n} response`)",
                         arg=[handle, answered[0]],
                         polling="raf",
                     )

@@ -40,7 +40,8 @@ def question_status(question: QuestionState | None, tally: dict | None, facilita
     if not facilitator or question.state == "draft":
         return words
     seen = "shown to participants" if question.revealed else "hidden from participants"
-    return f"{words} · {seen} · {(tally or {}).get('total', 0)} responses"
+    total = (tally or {}).get("total", 0)
+    return f"{words} · {seen} · {total} {'response' if total == 1 else 'responses'}"
 
 
 class LivePollChart(ChartWidget):

@@ -142,7 +142,9 @@ class FacilitatorConsole(w.VBox):
         room = update.room
         if room is not None and room.participants is not None:
             self.participants = room.participants
-            self.count_label.value = f"<p>{room.participants} participants have joined.</p>"
+            joined = room.participants
+            who = "participant has" if joined == 1 else "participants have"
+            self.count_label.value = f"<p>{joined} {who} joined.</p>"
 
     def _question_changed(self, update: Update) -> None:
         if update.error:
@@ -160,7 +162,8 @@ class FacilitatorConsole(w.VBox):
             else "results hidden from participants"
         )
         total = (results.tally or {}).get("total", 0) if results is not None else 0
-        self.state_label.show("info", f"{state} · {shown} · {total} responses")
+        noun = "response" if total == 1 else "responses"
+        self.state_label.show("info", f"{state} · {shown} · {total} {noun}")
         self._show_reflections(results)
 
     def _show_reflections(self, results: Results | None) -> None:
