@@ -24,6 +24,8 @@ _LAZY = {
     "load_content": "peerkit.content",
     "ContentError": "peerkit.content",
     "open_store": "peerkit.store",
+    "results_frame": "peerkit.report",
+    "pre_post_frame": "peerkit.report",
 }
 
 __all__ = ["__version__", *_LAZY]
