@@ -73,9 +73,41 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _purge_solo(args: argparse.Namespace) -> int:
+    from .solo import purge_solo, solo_files
+
+    database, _room_file = solo_files()
+    if not database.exists():
+        print(f"There are no self-paced answers to delete in {database.parent}.")
+        return 0
+    if not args.yes:
+        try:
+            reply = input(f"Delete your self-paced answers in {database} for good? [y/N] ")
+        except EOFError:
+            reply = ""
+        if reply.strip().lower() not in ("y", "yes"):
+            print("peerkit purge: nothing deleted", file=sys.stderr)
+            return 1
+    try:
+        purge_solo()
+    except OSError as exc:
+        print(f"peerkit purge: {exc}", file=sys.stderr)
+        return 1
+    print(f"Deleted your self-paced answers ({database}).")
+    return 0
+
+
 def _purge(args: argparse.Namespace) -> int:
     from .store import POSTGRES_SCHEMES, open_store
 
+    if args.solo:
+        if args.room or args.db:
+            print("peerkit purge: --solo takes no room code or --db", file=sys.stderr)
+            return 2
+        return _purge_solo(args)
+    if not args.room:
+        print("peerkit purge: give a room code, or --solo", file=sys.stderr)
+        return 2
     db = database_location(args.db, DEFAULT_DB)
     shown = display_location(db)
     if not db.startswith(POSTGRES_SCHEMES) and not Path(db).is_file():
@@ -202,12 +234,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     purge = commands.add_parser(
         "purge",
-        help="delete a room and all its answers from the database for good",
+        help="delete a room and all its answers, or your self-paced answers, for good",
         description="Delete a room, its questions, participants and answers, then VACUUM the "
-        "database so the deleted data does not linger in the file. Asks first unless --yes.",
+        "database so the deleted data does not linger in the file; or, with --solo, delete the "
+        "self-paced answers kept on this computer. Asks first unless --yes.",
     )
-    purge.add_argument("room", help="the room's join code")
+    purge.add_argument("room", nargs="?", help="the room's join code")
     purge.add_argument("--db", default=None, help=DB_HELP)
+    purge.add_argument(
+        "--solo",
+        action="store_true",
+        help="delete your self-paced answers (solo.db and solo.json in $PEERKIT_HOME, "
+        "else ~/.local/share/peerkit)",
+    )
     purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     purge.set_defaults(run=_purge)
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from .content import Content, load_content
 from .model import MIN_GROUP_SIZE, PASS, Question, question_from_dict, results_visible
-from .store import QuestionRecord, SQLiteStore, Store, StoreError
+from .store import Participant, QuestionRecord, SQLiteStore, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -183,16 +183,19 @@ class LocalSession(Session):
         content: Content | None = None,
         role: str = "participant",
         min_group: int = MIN_GROUP_SIZE,
+        resume: Participant | None = None,
     ) -> None:
+        """A new room in ``store``, or the room of ``resume``, answering as that participant."""
         self.store = store or SQLiteStore(":memory:")
         self.content = content or load_content()
         self.role = role
-        created = self.store.create_room(
-            "Solo" if role == "participant" else "Rehearsal", min_group=min_group
-        )
-        self.room = created.room.code
-        self._key = created.facilitator_key
-        self._me = self.store.join(self.room)
+        if resume is None:
+            created = self.store.create_room(
+                "Solo" if role == "participant" else "Rehearsal", min_group=min_group
+            )
+            resume = self.store.join(created.room.code)
+        self.room = resume.room_code
+        self._me = resume
         self._changed = asyncio.Event()
 
     def _notify(self) -> None:
@@ -643,7 +646,9 @@ def connect(
             content=content,
         )
     if not url:
-        return LocalSession(content=content)
+        from .solo import solo_session
+
+        return solo_session(content=content)
     url = url.rstrip("/")
     room = room or os.environ.get("PEERKIT_ROOM")
     key = facilitator_key or os.environ.get("PEERKIT_FACILITATOR_KEY") or None

@@ -13,6 +13,7 @@ import ipywidgets as w
 
 from .client import Session, connect
 from .content import Scenario
+from .model import PASS, ScaleQuestion
 from .widgets import AutonomySlider, FacilitatorConsole, LivePollChart, ReflectionBox, ScenarioVote
 
 __all__ = ["Workshop"]
@@ -50,9 +51,14 @@ class Workshop:
                 "as it opens. Nothing is sent anywhere."
             )
         elif s.mode == "solo":
-            text = (
-                "Self-paced: your answers stay on this computer, and charts compare them with an "
-                "illustrative example group."
+            return w.HTML(
+                "<p><strong>Self-paced: you are working through this on your own.</strong> "
+                "Every question is open whenever you reach it, and nobody else sees your "
+                "answers. Charts set your answer beside an illustrative example group. Your "
+                "answers are kept on the computer running this notebook, in "
+                f"<code>{_esc(_solo_db())}</code>, so they are still here when you run a "
+                "notebook again or restart it; "
+                "to delete them, run <code>peerkit purge --solo</code> in a terminal.</p>"
             )
         elif s.is_facilitator:
             text = f"Live room {s.room}: participants join at {s.join_url}"
@@ -78,6 +84,11 @@ class Workshop:
 
     def console(self) -> w.Widget:
         """The facilitator console for this module (a note instead for participants)."""
+        if self.session.mode == "solo" and not self.session.is_facilitator:
+            return w.HTML(
+                "<p><em>Answer each question below in your own time, and change an answer "
+                "whenever you like; you can pass on any question.</em></p>"
+            )
         if not self.session.is_facilitator:
             return w.HTML(
                 "<p><em>The facilitator runs the questions. Answer each one below when it opens; "
@@ -142,8 +153,11 @@ class Workshop:
             ]
         )
 
-    def pre_post(self) -> LivePollChart:
-        """How the group moved on the pre/post scale between the opening and the close."""
+    def pre_post(self) -> w.Widget:
+        """How the group moved on the pre/post scale between the opening and the close (in
+        self-paced mode: your own two answers)."""
+        if self.session.mode == "solo" and not self.session.is_facilitator:
+            return OwnPrePost(self.session, self.content.pre_post_scale.id)
         scale_id = self.content.pre_post_scale.id
         self._prepare(scale_id, "post")
         return LivePollChart(self.session, scale_id, compare=True)
@@ -178,6 +192,11 @@ class Workshop:
         numbers only) and a self-contained HTML report with every chart. Facilitator only."""
         from .report import export_room
 
+        if self.session.mode == "solo" and not self.session.is_facilitator:
+            return w.HTML(
+                "<p><em>Working on your own, there is nothing to save here: your answers are "
+                f"already kept in <code>{_esc(_solo_db())}</code>.</em></p>"
+            )
         if not self.session.is_facilitator:
             return w.HTML("<p><em>The facilitator exports the group's results.</em></p>")
         paths = export_room(self.session, folder)
@@ -188,3 +207,64 @@ class Workshop:
         return (
             f"Workshop({self.module.id!r}, mode={self.session.mode!r}, role={self.session.role!r})"
         )
+
+
+def _solo_db() -> str:
+    from .solo import solo_files
+
+    return str(solo_files()[0])
+
+
+class OwnPrePost(w.VBox):
+    """Self-paced mode: your starting point from the opening session beside your closing answer,
+    as a chart and in words. Drawn when the cell runs; run it again after changing an answer."""
+
+    def __init__(self, session: Session, scale_id: str) -> None:
+        from . import charts
+
+        super().__init__()
+        question = session.content.question(scale_id)
+        assert isinstance(question, ScaleQuestion)
+        self.question = question
+        self.image = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        before = session.my_answer(session.question(scale_id, "pre").id)
+        after = session.my_answer(session.question(scale_id, "post").id)
+        self.before, self.after = before, after
+        self.text = _own_change_words(question, before, after)
+        children: list[w.Widget] = []
+        if isinstance(before, float | int) and isinstance(after, float | int):
+            comparison = session.pre_post(scale_id)
+            self.image.value = charts.pre_post_png(
+                question, comparison, note="Your own two answers: no group, no one else's."
+            )
+            children.append(self.image)
+        self.caption = w.HTML(f'<p class="peerkit-chart-text">{_esc(self.text)}</p>')
+        self.children = [*children, self.caption]
+
+
+def _own_change_words(question: ScaleQuestion, before: object, after: object) -> str:
+    """One person's before and after on a scale, in words."""
+    if before is None:
+        return (
+            "Your starting point isn't saved on this computer yet: answer the starting-point "
+            "slider in 00-setup, then run this cell again."
+        )
+    if after is None:
+        return "Answer the slider above, then run this cell again to compare it with your start."
+    if before == PASS or after == PASS:
+        return "You passed on one of the two sliders, so there is nothing to compare. That's fine."
+    start, end = float(before), float(after)  # type: ignore[arg-type]
+    words = (
+        f"You started at {_num(start)} ({question.anchor_for(start)}) and now place yourself at "
+        f"{_num(end)} ({question.anchor_for(end)})."
+    )
+    if end == start:
+        return f"{words} You stayed where you were."
+    pole = question.high_label if end > start else question.low_label
+    points = abs(end - start)
+    return f"{words} That is {_num(points)} point{'s' if points != 1 else ''} towards “{pole}”."
+
+
+def _num(value: float) -> str:
+    """A number as people write it: 6, 6.5."""
+    return f"{value:g}"
