@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import room
 from .content import Content, load_content
-from .model import MIN_GROUP_SIZE, PASS, Question, question_from_dict, results_visible
+from .model import MIN_GROUP_SIZE, Question, question_from_dict
 from .store import Participant, QuestionRecord, SQLiteStore, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,6 @@ __all__ = [
     "Session",
     "connect",
 ]
-
-ACTIONS = ("open", "close", "reveal", "hide", "reset")
 
 
 class ClientError(Exception):
@@ -108,9 +107,6 @@ class Session(abc.ABC):
         returns it only while the facilitator has it on screen, and None otherwise."""
 
     @abc.abstractmethod
-    def refresh(self, question_id: int) -> QuestionInfo: ...
-
-    @abc.abstractmethod
     def questions(self) -> list[QuestionInfo]: ...
 
     @abc.abstractmethod
@@ -150,6 +146,20 @@ class Session(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional for implementations
         """Release resources."""
+
+
+def _results(data: dict) -> Results:
+    """Results from the room's view of them (``ResultsView.as_dict()``, as the service sends)."""
+    return Results(
+        data["question"],
+        data["version"],
+        data["state"],
+        data["revealed"],
+        data["min_group"],
+        data["visible_to_participants"],
+        data.get("tally"),
+        data.get("reflections", []),
+    )
 
 
 def _info(record: QuestionRecord) -> QuestionInfo:
@@ -222,23 +232,12 @@ class LocalSession(Session):
         self._notify()
         return _info(record)
 
-    def refresh(self, question_id: int) -> QuestionInfo:
-        return _info(self._call(self.store.question, question_id))
-
     def questions(self) -> list[QuestionInfo]:
         return [_info(r) for r in self.store.questions(self.room)]
 
     def act(self, question_id: int, action: str) -> QuestionInfo:
-        if action not in ACTIONS:
-            raise ClientError("bad_request", f"unknown action {action!r}")
-        calls = {
-            "open": lambda: self.store.set_state(question_id, "open"),
-            "close": lambda: self.store.set_state(question_id, "closed"),
-            "reveal": lambda: self.store.set_revealed(question_id, True),
-            "hide": lambda: self.store.set_revealed(question_id, False),
-            "reset": lambda: self.store.reset(question_id),
-        }
-        record = self._call(calls[action])
+        self._call(room.require_facilitator, self.role)
+        record = self._call(room.act, self.store, question_id, action)
         self._notify()
         return _info(record)
 
@@ -247,19 +246,19 @@ class LocalSession(Session):
         return self.store.participant_count(self.room) - 1
 
     def moderate(self, response_id: int, approve: bool) -> None:
-        if approve and self.content.safety.flags(str(self.store.response(response_id).answer)):
-            raise ClientError(
-                "flagged", "a flagged reflection is for the facilitator only and is never shown"
-            )
-        self._call(self.store.moderate, response_id, approve)
+        self._call(room.require_facilitator, self.role)
+        self._call(room.moderate, self.store, self.content.safety, response_id, approve)
         self._notify()
 
     def pre_post(self, content_id: str) -> dict:
-        return self._call(self.store.pre_post, self.room, content_id)[2].as_dict()
+        return self._call(room.pre_post_view, self.store, self.room, content_id, self.role)[
+            2
+        ].as_dict()
 
     def export_csv(self, *, per_response: bool = False) -> str:
         from .store.base import rows_to_csv
 
+        self._call(room.require_facilitator, self.role)
         return rows_to_csv(self.store.export_rows(self.room, per_response=per_response))
 
     def respond(self, question_id: int, answer: object) -> object:
@@ -270,40 +269,10 @@ class LocalSession(Session):
     def my_answer(self, question_id: int) -> object:
         return self.store.answers_by_participant(question_id).get(self._me.id)
 
-    def simulate(self, question_id: int, answers: list[object]) -> None:
-        """Rehearsal: record answers from new simulated participants (one each)."""
-        items = [(question_id, self.store.join(self.room).token, a) for a in answers]
-        for result in self.store.respond_many(items):
-            if isinstance(result, StoreError):
-                raise ClientError(result.code, result.message)
-        self._notify()
-
     def results(self, question_id: int) -> Results:
         record = self._call(self.store.question, question_id)
-        room = self.store.room(self.room)
-        result = self.store.tally(question_id)
-        reflections: list = []
-        if record.question.kind == "text":
-            reflections = [
-                {
-                    "id": r.id,
-                    "text": r.answer,
-                    "moderation": r.moderation,
-                    "flags": self.content.safety.flags(str(r.answer)),
-                }
-                for r in self.store.responses(question_id)
-                if r.answer != PASS
-            ]
-        return Results(
-            question_id,
-            record.version,
-            record.state,
-            record.revealed,
-            room.min_group,
-            results_visible(result, revealed=record.revealed, min_group=room.min_group),
-            result.as_dict(),
-            reflections,
-        )
+        view = self._call(room.results_view, self.store, record, self.role, self.content.safety)
+        return _results(view.as_dict())
 
     async def wait_results(self, question_id: int, after: int, timeout: float = 25) -> Results:
         changed = self._changed
@@ -404,22 +373,12 @@ class RemoteSession(Session):
         body = {"content_id": content_id, "tag": tag}
         return self._info(self._request("POST", f"/rooms/{self.room}/questions", body))
 
-    def refresh(self, question_id: int) -> QuestionInfo:
-        if self.role == "participant":
-            q = self._request("GET", f"/questions/{question_id}")
-            source = q.get("source")
-            question = self.content.question(source) if source else question_from_dict(q)
-            return QuestionInfo(
-                q["id"], question, q["state"], q["revealed"], 0, source, q.get("tag", "")
-            )
-        return self._info(self._request("GET", f"/questions/{question_id}"))
-
     def questions(self) -> list[QuestionInfo]:
         data = self._request("GET", f"/rooms/{self.room}/questions")
         return [self._info(q) for q in data["questions"]]
 
     def act(self, question_id: int, action: str) -> QuestionInfo:
-        if action not in ACTIONS:
+        if action not in room.ACTIONS:
             raise ClientError("bad_request", f"unknown action {action!r}")
         return self._info(self._request("POST", f"/questions/{question_id}/{action}"))
 
@@ -438,21 +397,8 @@ class RemoteSession(Session):
     def my_answer(self, question_id: int) -> object:
         return self._request("GET", f"/questions/{question_id}/response")["answer"]
 
-    @staticmethod
-    def _results(data: dict) -> Results:
-        return Results(
-            data["question"],
-            data["version"],
-            data["state"],
-            data["revealed"],
-            data["min_group"],
-            data["visible_to_participants"],
-            data.get("tally"),
-            data.get("reflections", []),
-        )
-
     def results(self, question_id: int) -> Results:
-        return self._results(self._request("GET", f"/questions/{question_id}/results"))
+        return _results(self._request("GET", f"/questions/{question_id}/results"))
 
     def pre_post(self, content_id: str) -> dict:
         return self._request("GET", f"/rooms/{self.room}/pre-post/{content_id}")["comparison"]
@@ -479,7 +425,7 @@ class RemoteSession(Session):
             raise ServiceUnavailable(
                 f"the poll service at {self.url} cannot be reached ({_reason(exc)})"
             ) from None
-        return self._results(json.loads(response.body))
+        return _results(json.loads(response.body))
 
 
 def _http(

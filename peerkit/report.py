@@ -50,8 +50,8 @@ def results_frame(session: Session) -> pd.DataFrame:
     reflections) and ``answered_at`` (UTC). Names and tokens are never in it.
 
     It is the room's per-response export, so it is for the facilitation team only: it holds
-    every reflection as written, flagged and rejected ones included. In self-paced mode it holds
-    your own answers.
+    every reflection as written, flagged and rejected ones included. Like the export, it needs
+    the facilitator's session.
     """
     import pandas as pd
 

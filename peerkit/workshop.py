@@ -13,7 +13,7 @@ import ipywidgets as w
 
 from .client import Session, connect
 from .content import Scenario
-from .model import PASS, ScaleQuestion
+from .model import PASS, ScaleQuestion, compare_pre_post
 from .widgets import AutonomySlider, FacilitatorConsole, LivePollChart, ReflectionBox, ScenarioVote
 
 __all__ = ["Workshop"]
@@ -233,7 +233,7 @@ class OwnPrePost(w.VBox):
         self.text = _own_change_words(question, before, after)
         children: list[w.Widget] = []
         if isinstance(before, float | int) and isinstance(after, float | int):
-            comparison = session.pre_post(scale_id)
+            comparison = compare_pre_post(question, {"me": before}, {"me": after}).as_dict()
             self.image.value = charts.pre_post_png(
                 question, comparison, note="Your own two answers: no group, no one else's."
             )

@@ -61,8 +61,8 @@ def test_pre_post_frame_pairs_each_participants_two_answers(room: LocalSession) 
 
 
 def test_a_reflection_that_looks_like_a_formula_comes_back_as_written() -> None:
-    session = LocalSession()
-    info = session.question("rescuer-closing")
+    session = LocalSession(role="facilitator")
+    info = session.act(session.question("rescuer-closing").id, "open")
     session.respond(info.id, "=talk first, then decide")
     assert results_frame(session)["answer"].tolist() == ["=talk first, then decide"]
 
