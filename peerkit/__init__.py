@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 # Public names that live in submodules; loaded on first use.
 _LAZY = {
-    "connect": "peerkit.client",
+    "connect": "peerkit.sessions",
     "ScenarioVote": "peerkit.widgets",
     "AutonomySlider": "peerkit.widgets",
     "ReflectionBox": "peerkit.widgets",

@@ -39,19 +39,20 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     import asyncio
-    import os
 
+    from .config import environment
     from .service import run_service
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    env = environment()
     # JupyterHub gives the services it runs their name (single-user servers do not get one).
-    hub = args.hub or bool(os.environ.get("JUPYTERHUB_SERVICE_NAME"))
+    hub = args.hub or bool(env.hub_service_name)
     base_url = args.base_url
     if base_url is None:
-        base_url = (os.environ.get("JUPYTERHUB_SERVICE_PREFIX") if hub else None) or "/"
-    public_url = args.public_url or (os.environ.get("JUPYTERHUB_PUBLIC_URL", "") if hub else "")
+        base_url = (env.hub_service_prefix if hub else None) or "/"
+    public_url = args.public_url or ((env.hub_public_url or "") if hub else "")
     try:
         asyncio.run(
             run_service(
@@ -59,7 +60,7 @@ def _serve(args: argparse.Namespace) -> int:
                 port=args.port,
                 db=database_location(args.db, DEFAULT_DB),
                 data=args.data,
-                create_key=os.environ.get("PEERKIT_CREATE_KEY") or None,
+                create_key=env.create_key,
                 public_url=public_url,
                 max_participants=args.max_participants,
                 rate_limits=not args.no_rate_limits,

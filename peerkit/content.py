@@ -881,8 +881,11 @@ def _cross_check(found: _Found, add: Callable[[str, int, str], None], *, folder:
 
 def default_data_dir() -> Path:
     """``$PEERKIT_DATA`` if set, else the ``data/`` folder beside the package."""
-    if os.environ.get("PEERKIT_DATA"):
-        return Path(os.environ["PEERKIT_DATA"])
+    from .config import environment
+
+    chosen = environment().data
+    if chosen is not None:
+        return chosen
     here = Path(__file__).resolve().parent
     for candidate in (here.parent / "data", here / "data"):
         if candidate.is_dir():

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .client import LocalSession, _read_private, _write_private, data_home
+from .client import LocalSession
+from .config import data_home, read_private, write_private
 from .content import Content
 from .store import Participant, SQLiteStore, StoreError
 
@@ -30,7 +31,7 @@ def solo_session(*, content: Content | None = None, home: Path | None = None) ->
     database, room_file = solo_files(home)
     database.parent.mkdir(parents=True, exist_ok=True)
     store = SQLiteStore(database)
-    saved = _read_private(room_file)
+    saved = read_private(room_file)
     me: Participant | None = None
     if saved.get("room") and saved.get("token"):
         try:
@@ -45,7 +46,7 @@ def solo_session(*, content: Content | None = None, home: Path | None = None) ->
         store.close()
         raise
     if me is None:
-        _write_private(room_file, {"room": session.room, "token": session._me.token})
+        write_private(room_file, {"room": session.room, "token": session._me.token})
     return session
 
 

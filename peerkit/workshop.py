@@ -11,9 +11,10 @@ import html
 
 import ipywidgets as w
 
-from .client import Session, connect
+from .client import Session
 from .content import Scenario
 from .model import PASS, ScaleQuestion, compare_pre_post
+from .sessions import connect
 from .widgets import AutonomySlider, FacilitatorConsole, LivePollChart, ReflectionBox, ScenarioVote
 
 __all__ = ["Workshop"]
