@@ -10,6 +10,8 @@ deletes both files.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .client import LocalSession
@@ -31,30 +33,51 @@ def solo_session(*, content: Content | None = None, home: Path | None = None) ->
     database, room_file = solo_files(home)
     database.parent.mkdir(parents=True, exist_ok=True)
     store = SQLiteStore(database)
-    saved = read_private(room_file)
-    me: Participant | None = None
-    if saved.get("room") and saved.get("token"):
-        try:
-            me = Participant(
-                store.participant(saved["room"], saved["token"]), saved["room"], saved["token"]
-            )
-        except StoreError:  # the database was deleted or replaced: start afresh
-            me = None
     try:
-        session = LocalSession(store, content=content, resume=me)
+        # Notebooks started at once (several open on Binder) agree on one room.
+        with _exclusive(database.parent / "solo.lock"):
+            saved = read_private(room_file)
+            me: Participant | None = None
+            if saved.get("room") and saved.get("token"):
+                try:
+                    me = Participant(
+                        store.participant(saved["room"], saved["token"]),
+                        saved["room"],
+                        saved["token"],
+                    )
+                except StoreError:  # the database was deleted or replaced: start afresh
+                    me = None
+            session = LocalSession(store, content=content, resume=me)
+            if me is None:
+                write_private(room_file, {"room": session.room, "token": session._me.token})
     except BaseException:
         store.close()
         raise
-    if me is None:
-        write_private(room_file, {"room": session.room, "token": session._me.token})
     return session
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (where the system has ``fcntl``)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock; two first starts at once may make two rooms
+        yield
+        return
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def purge_solo(home: Path | None = None) -> list[Path]:
     """Delete the self-paced answers kept on this computer; returns the files deleted."""
     database, room_file = solo_files(home)
     deleted = []
-    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm"), room_file):
+    extra = (Path(f"{database}-wal"), Path(f"{database}-shm"), database.parent / "solo.lock")
+    for path in (database, *extra, room_file):
         if path.exists():
             path.unlink()
             deleted.append(path)

@@ -211,3 +211,17 @@ def test_a_second_session_resumes_the_same_room_and_person(home: Path) -> None:
     fresh = solo_session()
     assert fresh.room != first.room and fresh.my_answer(fresh.question(SCALE, "pre").id) is None
     fresh.close()
+
+
+def test_notebooks_started_at_once_share_one_person(home: Path) -> None:
+    """Several kernels opening self-paced mode for the first time at the same moment."""
+    import subprocess
+    import sys
+
+    code = "from peerkit.solo import solo_session; s = solo_session(); print(s.room, s._me.id)"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    seen = {proc.communicate(timeout=60)[0].strip() for proc in procs}
+    assert len(seen) == 1, seen
