@@ -23,6 +23,16 @@ from peerkit.workshop import Workshop
 ROOT = Path(__file__).resolve().parent.parent
 WORKSHOPS = ROOT / "workshops"
 SCALE = load_content().pre_post_scale.id
+
+
+def _code(path: Path) -> str:
+    return "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+
+
+NOTEBOOKS = {path.name: _code(path) for path in sorted(WORKSHOPS.glob("*.ipynb"))}
+#: The opening notebook asks the starting point; the closing one draws the before-and-after.
+SETUP = next(name for name, code in NOTEBOOKS.items() if f'ws.slider("{SCALE}", tag="pre")' in code)
+WRAP_UP = next(name for name, code in NOTEBOOKS.items() if "ws.pre_post()" in code)
 #: Words a message for one person working alone must not use.
 NOT_ALONE = re.compile(r"\b(facilitators?|room)\b", re.IGNORECASE)
 
@@ -80,11 +90,11 @@ def test_setup_then_wrap_up_in_separate_kernels_draws_my_own_before_and_after(
     home: Path, tmp_path: Path
 ) -> None:
     # First kernel: the opening session, starting point 3.
-    first = printed(run_self_paced("00-setup.ipynb", answer_slider("pre", 3), tmp_path))
+    first = printed(run_self_paced(SETUP, answer_slider("pre", 3), tmp_path))
     assert "kept: None" in first
     assert "Saved: 3 (" in first and "3.0" not in first
     # A restart: the answer is still there, and changing it keeps one answer, now 2.
-    second = printed(run_self_paced("00-setup.ipynb", answer_slider("pre", 2), tmp_path))
+    second = printed(run_self_paced(SETUP, answer_slider("pre", 2), tmp_path))
     assert "kept: 3" in second
     # Another kernel: the closing session, then the before-and-after chart.
     check = (
@@ -93,9 +103,7 @@ def test_setup_then_wrap_up_in_separate_kernels_draws_my_own_before_and_after(
         "print('before:', chart.before, 'after:', chart.after)\n"
         "print('caption:', chart.text)"
     )
-    wrap = run_self_paced(
-        "06-wrap-up.ipynb", {**answer_slider("post", 7), "ws.pre_post()": check}, tmp_path
-    )
+    wrap = run_self_paced(WRAP_UP, {**answer_slider("post", 7), "ws.pre_post()": check}, tmp_path)
     out = printed(wrap)
     assert "kept: None" in out
     assert "before: 2.0 after: 7.0" in out
