@@ -7,6 +7,7 @@ All problems of every file are collected and raised together as one :class:`Cont
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -369,17 +370,28 @@ class _File:
         before = len(self.problems)
         for key, key_line in data.duplicates:
             self.add(key_line, f"{prefix}'{key}' appears twice")
+        misspelt: set[str] = set()
         for key in data:
             if isinstance(key, _BadKey):
                 self.add(data.line_of(key), f"{prefix}keys must be words, not {key}")
             elif not isinstance(key, str) or key not in spec:
-                self.add(
-                    data.line_of(key), f"{prefix}unknown key '{key}' (expected {_listing(spec)})"
-                )
+                absent = [k for k in spec if k not in data]
+                close = difflib.get_close_matches(str(key), absent, n=1, cutoff=0.75)
+                if close:  # a typo: one problem, not also "missing" for the key meant
+                    misspelt.add(close[0])
+                    self.add(
+                        data.line_of(key),
+                        f"{prefix}unknown key '{key}': did you mean '{close[0]}'?",
+                    )
+                else:
+                    self.add(
+                        data.line_of(key),
+                        f"{prefix}unknown key '{key}' (expected {_listing(spec)})",
+                    )
         values = {}
         for key, (required, type_name) in spec.items():
             if key not in data or data[key] is None:
-                if required:
+                if required and key not in misspelt:
                     self.add(data.line, f"{prefix}missing '{key}'{_HINTS.get(key, '')}")
                 continue
             value = data[key]
@@ -965,16 +977,13 @@ def _kind_of(path: Path, data: Any) -> str | None:
 def _cross_check(found: _Found, add: Callable[[str, int, str], None], *, folder: bool) -> None:
     """Checks across records: unique ids always; references between files only for a folder."""
     for kind, entries in found.ids.items():
-        first: dict[str, tuple[str, int]] = {}
+        places: dict[str, list[tuple[str, int]]] = {}
         for ident, path, line in entries:
-            if ident in first:
-                add(
-                    path,
-                    line,
-                    f"{kind} id '{ident}' is already used at {first[ident][0]}:{first[ident][1]}",
-                )
-            else:
-                first[ident] = (path, line)
+            places.setdefault(ident, []).append((path, line))
+        for ident, where in places.items():
+            for path, line in where if len(where) > 1 else ():
+                others = ", ".join(f"{p}:{n}" for p, n in where if (p, n) != (path, line))
+                add(path, line, f"{kind} id '{ident}' is also used at {others}; ids must differ")
     if not folder:
         return
     module_ids = {ident for ident, _, _ in found.ids["module"]}
@@ -992,10 +1001,11 @@ def _cross_check(found: _Found, add: Callable[[str, int, str], None], *, folder:
     def check_module(ident: str | None, path: str, line: int, what: str) -> None:
         if ident is not None and ident not in module_ids:
             known = ", ".join(sorted(module_ids)) or "none"
-            add(path, line, f"{what}: module '{ident}' does not exist (modules: {known})")
+            prefix = f"{what}: " if what else ""
+            add(path, line, f"{prefix}module '{ident}' does not exist (modules: {known})")
 
     for path, (module_id, line) in found.scenario_files.items():
-        check_module(module_id, path, line, "'module'")
+        check_module(module_id, path, line, "")
     for scale, path, line in found.scales:
         check_module(scale.module, path, line, f"scale '{scale.id}'")
     for prompt, path, line in found.prompts:
@@ -1149,7 +1159,7 @@ def validate_path(
     root = Path(path)
     found, problems = _read(root, unwritten_ok)
     if problems:
-        return problems, None
+        return sorted(problems, key=lambda p: (p.path, p.line)), None
     content = Content(
         root=root,
         modules={m.id: m for m, _, _ in sorted(found.modules, key=lambda e: e[0].order)},
