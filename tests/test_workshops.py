@@ -176,3 +176,115 @@ def test_worked_example_in_adapting_guide_reaches_the_notebook(tmp_path: Path) -
     shown = str(nb.metadata.get("widgets", {}))
     assert added[0].question.title in shown
     assert added[0].question.options[0].text[:40] in shown
+
+
+# --------------------------------------------------------------------------- template, notes once
+
+
+def facilitator_paragraphs(nb: nbformat.NotebookNode) -> list[str]:
+    """The paragraphs of a notebook's facilitator notes, whitespace made single spaces."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and FACILITATOR_TAG in cell.metadata.get("tags", []):
+            found += [" ".join(p.split()) for p in re.split(r"\n\s*\n", cell.source)]
+    return found
+
+
+def repeated_paragraphs(notebooks: dict[str, nbformat.NotebookNode], words: int = 20) -> list:
+    """Facilitator paragraphs of more than ``words`` words found in two notebooks, and runs of
+    ``words`` words shared by two notebooks' facilitator notes (a copy with a sentence added)."""
+    seen: dict[str, str] = {}
+    repeats = []
+    for name, nb in notebooks.items():
+        runs = set()
+        for paragraph in facilitator_paragraphs(nb):
+            tokens = paragraph.split()
+            runs |= {" ".join(tokens[i : i + words]) for i in range(len(tokens) - words + 1)}
+        for run in runs:
+            if run in seen and seen[run] != name:
+                repeats.append((seen[run], name, run))
+            seen.setdefault(run, name)
+    return repeats
+
+
+def test_no_facilitator_paragraph_of_more_than_20_words_is_in_two_notebooks() -> None:
+    """A note that several notebooks need lives once in data/notes.yaml (shown by ws.note)."""
+    assert repeated_paragraphs({p.name: read(p) for p in NOTEBOOKS}) == []
+
+
+def test_repeated_paragraph_check_can_fail() -> None:
+    note = " ".join(f"word{i}" for i in range(25))
+    one, two = nbformat.v4.new_notebook(), nbformat.v4.new_notebook()
+    for nb, extra in ((one, ""), (two, " And one more sentence.")):
+        cell = nbformat.v4.new_markdown_cell(f"**Facilitator note.** {note}{extra}")
+        cell.metadata["tags"] = [FACILITATOR_TAG]
+        nb.cells.append(cell)
+    assert repeated_paragraphs({"a": one, "b": two})
+    assert not repeated_paragraphs({"a": one})
+
+
+def test_shipped_notebooks_match_the_template() -> None:
+    """`peerkit notebooks --check`: every notebook is what the template makes of its module."""
+    from peerkit.notebooks import sync_notebooks
+
+    assert sync_notebooks(load_content(ROOT / "data"), WORKSHOPS, write=False) == []
+
+
+def test_notebook_text_names_no_scenario() -> None:
+    """Scenario titles and the people in them appear only through ws. calls, from data/."""
+    content = load_content(ROOT / "data")
+    names: set[str] = set()
+    for scenario in content.scenarios.values():
+        vignette = scenario.question.vignette  # names: capitalised mid-sentence, or "Name, a ..."
+        names |= set(re.findall(r"(?<![.!?] )(?<!^)\b([A-Z][a-z]{2,})\b", vignette))
+        names |= set(re.findall(r"^([A-Z][a-z]{2,}),", vignette))
+    names -= {"The", "His", "Her", "What", "You", "Could", "Men", "Friday", "Thursday", "September"}
+    titles = {s.question.title for s in content.scenarios.values()}
+    for path in NOTEBOOKS:
+        text = "\n".join(c.source for c in read(path).cells if c.cell_type == "markdown")
+        assert not [t for t in titles if t in text], path.name
+        assert not [n for n in names if re.search(rf"\b{n}\b", text)], path.name
+        assert "last tab" not in text.lower(), path.name
+
+
+def test_notebooks_follow_a_change_in_module_order(tmp_path: Path) -> None:
+    """Moving a module renames and renumbers the notebooks, keeps their own cells, and the check
+    reports the stale notebooks first."""
+    from peerkit.notebooks import sync_notebooks
+
+    data, workshops = tmp_path / "data", tmp_path / "workshops"
+    shutil.copytree(ROOT / "data", data)
+    shutil.copytree(WORKSHOPS, workshops)
+    for name, order in (("02-rescuer.yaml", 3), ("03-empowerment.yaml", 2)):
+        path = data / "modules" / name
+        path.write_text(re.sub(r"^order: \d+", f"order: {order}", path.read_text(), flags=re.M))
+    content = load_content(data)
+    changes = sync_notebooks(content, workshops, write=False)
+    assert any("02-rescuer.ipynb" in c and "03-rescuer.ipynb" in c for c in changes), changes
+    before = [
+        c.source for c in read(WORKSHOPS / "02-rescuer.ipynb").cells if "peerkit" not in c.metadata
+    ]
+    sync_notebooks(content, workshops, write=True)
+    assert sorted(p.name for p in workshops.glob("0[23]-*.ipynb")) == [
+        "02-empowerment.ipynb",
+        "03-rescuer.ipynb",
+    ]
+    moved = read(workshops / "03-rescuer.ipynb")
+    assert moved.cells[0].source.startswith("# 03 · ")
+    assert [c.source for c in moved.cells if "peerkit" not in c.metadata] == before
+    assert sync_notebooks(content, workshops, write=False) == []
+
+
+def test_validate_reports_a_notebook_that_no_longer_matches(tmp_path: Path, capsys) -> None:
+    from peerkit.cli import main
+
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    shutil.copytree(WORKSHOPS, tmp_path / "workshops")
+    nb = read(tmp_path / "workshops" / "02-rescuer.ipynb")
+    nb.cells = [c for c in nb.cells if c.source != "ws.scenario(2)"]
+    nbformat.write(nb, tmp_path / "workshops" / "02-rescuer.ipynb")
+    assert main(["validate", str(tmp_path / "data")]) == 1
+    out = capsys.readouterr().out
+    assert "02-rescuer.ipynb: cell" in out and "run `peerkit notebooks`" in out, out
+    assert main(["notebooks", "--data", str(tmp_path / "data")]) == 0
+    assert main(["validate", str(tmp_path / "data")]) == 0
