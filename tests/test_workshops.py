@@ -69,8 +69,11 @@ def test_principle_notebook_structure(stem: str) -> None:
 
 
 def test_setup_and_wrap_up_ask_the_same_scale() -> None:
-    setup = "\n".join(code(read(WORKSHOPS / "00-setup.ipynb")))
-    wrap = "\n".join(code(read(WORKSHOPS / "06-wrap-up.ipynb")))
+    modules = load_content(ROOT / "data").ordered_modules()
+    opening = next(f"{i:02d}-{m.id}" for i, m in enumerate(modules) if m.kind == "opening")
+    closing = next(f"{i:02d}-{m.id}" for i, m in enumerate(modules) if m.kind == "closing")
+    setup = "\n".join(code(read(WORKSHOPS / f"{opening}.ipynb")))
+    wrap = "\n".join(code(read(WORKSHOPS / f"{closing}.ipynb")))
     scale = load_content().pre_post_scale.id
     assert f'ws.slider("{scale}", tag="pre")' in setup
     assert f'ws.slider("{scale}", tag="post")' in wrap
@@ -149,14 +152,17 @@ def test_worked_example_in_adapting_guide_reaches_the_notebook(tmp_path: Path) -
     from nbclient import NotebookClient
 
     guide = (ROOT / "docs" / "adapting.md").read_text(encoding="utf-8")
-    name = re.search(r"`data/scenarios/([a-z0-9-]+\.yaml)`", guide).group(1)
-    block = re.search(r"```yaml\n(.*?)```", guide, flags=re.DOTALL).group(1)
+    name, block = next(
+        (name, block)
+        for block, name in re.findall(r"```yaml\n(# (data/scenarios/\S+)\n.*?)```", guide, re.S)
+    )
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data", data)
-    (data / "scenarios" / name).write_text(block, encoding="utf-8")
+    (data / name.removeprefix("data/")).write_text(block, encoding="utf-8")
     content = load_content(data)
     module = re.search(r"^module: ([a-z0-9-]+)$", block, flags=re.MULTILINE).group(1)
-    added = [s for s in content.scenarios_for(module) if s.id not in load_content().scenarios]
+    ids = re.findall(r"^  - id: ([a-z0-9-]+)$", block, flags=re.MULTILINE)
+    added = [s for s in content.scenarios_for(module) if s.id in ids]
     assert len(added) == 1
     assert content.scenarios_for(module).index(added[0]) >= 3, (
         "an added file comes after the module's own"
