@@ -31,7 +31,7 @@ def _validate(args: argparse.Namespace) -> int:
     workshops = Path(args.notebooks) if args.notebooks else target.parent / "workshops"
     if content is not None and target.is_dir() and workshops.is_dir():
         lines += [
-            f"{change} (run `peerkit notebooks` to update)"
+            change if "data/notes.yaml" in change else f"{change} (run `peerkit notebooks`)"
             for change in sync_notebooks(content, workshops, write=False)
         ]
     for line in lines:

@@ -294,3 +294,62 @@ def test_validate_reports_a_notebook_that_no_longer_matches(tmp_path: Path, caps
     assert "02-rescuer.ipynb: cell" in out and "run `peerkit notebooks`" in out, out
     assert main(["notebooks", "--data", str(tmp_path / "data")]) == 0
     assert main(["validate", str(tmp_path / "data")]) == 0
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    shutil.copytree(WORKSHOPS, tmp_path / "workshops")
+    return tmp_path
+
+
+def test_new_module_leaves_its_texts_to_write_and_validate_lists_them(
+    project_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from peerkit.cli import main
+
+    data = str(project_copy / "data")
+    assert main(["new-module", "boundaries", "--title", "Honest boundaries", "--data", data]) == 0
+    written = capsys.readouterr().out
+    assert "wrote " in written and "06-boundaries.ipynb" in written
+    assert (project_copy / "workshops" / "07-wrap-up.ipynb").is_file()
+    assert not (project_copy / "workshops" / "06-wrap-up.ipynb").exists()
+    assert main(["validate", data]) == 1
+    report = capsys.readouterr().out
+    assert "data/scenarios/boundaries.yaml:" in report and "still to write" in report
+    assert re.search(r"modules/06-boundaries\.yaml:\d+: still to write", report), report
+    nb = read(project_copy / "workshops" / "06-boundaries.ipynb")
+    assert nb.cells[0].source.startswith("# 06 · Honest boundaries")
+    assert "ws.scenario(2)" in code(nb) and "ws.slider()" in code(nb)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["rescuer", "--title", "Again"], "there is already a module 'rescuer'"),
+        (["hope", "--title", "Hope", "--after", "nowhere"], "there is no module 'nowhere'"),
+        (["Hope!", "--title", "Hope"], "lowercase letters, digits and hyphens"),
+    ],
+)
+def test_new_module_refuses_with_a_reason(
+    project_copy: Path, capsys: pytest.CaptureFixture[str], args: list[str], words: str
+) -> None:
+    from peerkit.cli import main
+
+    assert main(["new-module", *args, "--data", str(project_copy / "data")]) == 1
+    assert words in capsys.readouterr().err
+    assert sorted(p.name for p in (project_copy / "workshops").glob("*.ipynb")) == [
+        p.name for p in NOTEBOOKS
+    ]
+
+
+def test_validate_names_a_shared_note_that_is_missing(
+    project_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from peerkit.cli import main
+
+    notes = project_copy / "data" / "notes.yaml"
+    notes.write_text(notes.read_text().replace("  moderation: >", "  moderating: >"))
+    assert main(["validate", str(project_copy / "data")]) == 1
+    out = capsys.readouterr().out
+    assert "needs the text 'moderation', which data/notes.yaml does not have" in out, out
