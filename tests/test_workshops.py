@@ -353,3 +353,19 @@ def test_validate_names_a_shared_note_that_is_missing(
     assert main(["validate", str(project_copy / "data")]) == 1
     out = capsys.readouterr().out
     assert "needs the text 'moderation', which data/notes.yaml does not have" in out, out
+
+
+def test_a_scenarios_own_questions_and_note_come_from_its_file() -> None:
+    import html
+
+    import peerkit
+
+    ws = peerkit.Workshop(next(iter(PRINCIPLES.values())))
+    scenario = ws.scenarios[0]
+    assert scenario.room_questions and scenario.facilitator_note
+    debrief = ws.debrief(0).value
+    assert "Questions for the room" in debrief
+    assert all(html.escape(q) in debrief for q in scenario.room_questions)
+    note = ws.vote_note(0).data
+    assert note.startswith("**Facilitator note.** Running the vote")
+    assert note.endswith(scenario.facilitator_note)
