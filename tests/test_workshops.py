@@ -22,6 +22,7 @@ PRINCIPLES = {
     for position, module in enumerate(load_content(ROOT / "data").ordered_modules())
     if module.needs.scenarios >= 3
 }
+PRINCIPLE = next(iter(PRINCIPLES.values()))
 PLACEHOLDER = re.compile(r"\b(TODO|TBD|FIXME|lorem|ipsum)\b|xxx", re.IGNORECASE)
 
 
@@ -309,26 +310,31 @@ def test_new_module_leaves_its_texts_to_write_and_validate_lists_them(
     from peerkit.cli import main
 
     data = str(project_copy / "data")
-    assert main(["new-module", "boundaries", "--title", "Honest boundaries", "--data", data]) == 0
+    modules = load_content(project_copy / "data").ordered_modules()
+    closing = next(i for i, m in enumerate(modules) if m.kind == "closing")  # it goes before
+    new, moved = f"{closing:02d}-test-boundaries", f"{closing + 1:02d}-{modules[closing].id}"
+    assert (
+        main(["new-module", "test-boundaries", "--title", "Honest boundaries", "--data", data]) == 0
+    )
     written = capsys.readouterr().out
-    assert "wrote " in written and "06-boundaries.ipynb" in written
-    assert (project_copy / "workshops" / "07-wrap-up.ipynb").is_file()
-    assert not (project_copy / "workshops" / "06-wrap-up.ipynb").exists()
+    assert "wrote " in written and f"{new}.ipynb" in written
+    assert (project_copy / "workshops" / f"{moved}.ipynb").is_file()
+    assert not (project_copy / "workshops" / f"{closing:02d}-{modules[closing].id}.ipynb").exists()
     assert main(["validate", data]) == 1
     report = capsys.readouterr().out
-    assert "data/scenarios/boundaries.yaml:" in report and "still to write" in report
-    assert re.search(r"modules/06-boundaries\.yaml:\d+: still to write", report), report
-    nb = read(project_copy / "workshops" / "06-boundaries.ipynb")
-    assert nb.cells[0].source.startswith("# 06 · Honest boundaries")
+    assert "data/scenarios/test-boundaries.yaml:" in report and "still to write" in report
+    assert re.search(rf"modules/{new}\.yaml:\d+: still to write", report), report
+    nb = read(project_copy / "workshops" / f"{new}.ipynb")
+    assert nb.cells[0].source.startswith(f"# {closing:02d} · Honest boundaries")
     assert "ws.scenario(2)" in code(nb) and "ws.slider()" in code(nb)
 
 
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["rescuer", "--title", "Again"], "there is already a module 'rescuer'"),
-        (["hope", "--title", "Hope", "--after", "nowhere"], "there is no module 'nowhere'"),
-        (["Hope!", "--title", "Hope"], "lowercase letters, digits and hyphens"),
+        ([PRINCIPLE, "--title", "Again"], f"there is already a module '{PRINCIPLE}'"),
+        (["test-new", "--title", "New", "--after", "nowhere"], "there is no module 'nowhere'"),
+        (["Test!", "--title", "New"], "lowercase letters, digits and hyphens"),
     ],
 )
 def test_new_module_refuses_with_a_reason(
