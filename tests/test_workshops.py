@@ -375,3 +375,27 @@ def test_a_scenarios_own_questions_and_note_come_from_its_file() -> None:
     note = ws.vote_note(0).data
     assert note.startswith("**Facilitator note.** Running the vote")
     assert note.endswith(scenario.facilitator_note)
+
+
+def test_an_extension_module_is_an_optional_session(
+    project_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--kind extension`: the same notebook as a principle, listed apart as optional."""
+    import peerkit
+    from peerkit.cli import main
+
+    data = project_copy / "data"
+    args = ["test-extension", "--title", "An optional session", "--kind", "extension"]
+    assert main(["new-module", *args, "--data", str(data)]) == 0
+    for path in data.rglob("*test-extension.yaml"):  # write every text, here in one go
+        path.write_text(path.read_text().replace("(to write) ", ""))
+    assert main(["validate", str(data)]) == 0
+    monkeypatch.setenv("PEERKIT_DATA", str(data))
+    ws = peerkit.Workshop("setup")
+    assert "Your facilitator may add an optional session:\n\n- An optional session." in (
+        ws.sessions().data
+    )
+    assert "An optional session (optional) | 55 |" in ws.timetable().data
+    assert "An optional session" not in peerkit.Workshop("wrap-up").recap().data
+    notebook = next((project_copy / "workshops").glob("*-test-extension.ipynb"))
+    assert "ws.more_scenarios()" in code(read(notebook))
