@@ -237,8 +237,14 @@ def test_shipped_notebooks_match_the_template() -> None:
     assert sync_notebooks(load_content(ROOT / "data"), WORKSHOPS, write=False) == []
 
 
-def test_notebook_text_names_no_scenario() -> None:
-    """Scenario titles and the people in them appear only through ws. calls, from data/."""
+def read_module(path: Path) -> str:
+    setup = "\n".join(code(read(path)))
+    return re.search(r'peerkit\.Workshop\("([a-z0-9-]+)"\)', setup).group(1)
+
+
+def test_notebook_text_names_no_scenario_and_no_other_module() -> None:
+    """Scenario titles, the people in them, other sessions' titles and the number of sessions
+    appear only through ws. calls, from data/."""
     content = load_content(ROOT / "data")
     names: set[str] = set()
     for scenario in content.scenarios.values():
@@ -252,6 +258,11 @@ def test_notebook_text_names_no_scenario() -> None:
         assert not [t for t in titles if t in text], path.name
         assert not [n for n in names if re.search(rf"\b{n}\b", text)], path.name
         assert "last tab" not in text.lower(), path.name
+        # The day's sessions are listed and counted by ws.sessions(), ws.recap(), ws.next().
+        others = [m.title for m in content.ordered_modules() if m.id != read_module(path)]
+        assert not [t for t in others if t.lower() in text.lower()], path.name
+        counted = r"\b(three|four|five|six|seven|eight|\d+)( \w+)? (principles|sessions)\b"
+        assert not re.search(counted, text), path.name
 
 
 def test_notebooks_follow_a_change_in_module_order(tmp_path: Path) -> None:
