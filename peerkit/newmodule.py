@@ -134,7 +134,7 @@ def new_module(
         )
     if kind not in MODULE_KINDS or kind in ("opening", "closing"):
         raise NewModuleError("--kind must be principle or extension")
-    content = load_content(data)
+    content = load_content(data, unwritten_ok=True)  # another new module may be half written
     if module_id in content.modules:
         raise NewModuleError(f"there is already a module '{module_id}'")
     ordered = content.ordered_modules()
@@ -172,8 +172,10 @@ def new_module(
 
 
 def _make_room(content: Content, order: int) -> None:
-    """Move every module from ``order`` on one place later: its 'order' line and the number
-    its file name starts with."""
+    """Make ``order`` free: when a module has it, move that module and every later one one place
+    on (its 'order' line, and the number its file name starts with). A gap is simply used."""
+    if all(m.order != order for m in content.modules.values()):
+        return
     for module in sorted(content.ordered_modules(), key=lambda m: -m.order):
         if module.order < order:
             continue

@@ -410,3 +410,18 @@ def test_an_extension_module_is_an_optional_session(
     assert "An optional session" not in peerkit.Workshop("wrap-up").recap().data
     notebook = next((project_copy / "workshops").glob("*-test-extension.ipynb"))
     assert "ws.more_scenarios()" in code(read(notebook))
+
+
+def test_two_new_modules_in_a_row(project_copy: Path) -> None:
+    """The second new module is added while the first is still to write; each takes the next
+    place, and the closing session moves on each time."""
+    from peerkit.cli import main
+
+    data = str(project_copy / "data")
+    before = len(list((project_copy / "workshops").glob("*.ipynb")))
+    for module_id in ("test-first", "test-second"):
+        assert main(["new-module", module_id, "--title", module_id, "--data", data]) == 0
+    names = sorted(p.stem for p in (project_copy / "workshops").glob("*.ipynb"))
+    assert len(names) == before + 2
+    assert names[-3:-1] == [f"{before - 1:02d}-test-first", f"{before:02d}-test-second"]
+    assert names[-1].startswith(f"{before + 1:02d}-")
