@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 
 import ipywidgets as w
+from IPython.display import Markdown
 
 from .client import Session
 from .content import Scenario
@@ -25,6 +26,19 @@ MAIN_SCENARIOS = 3
 
 def _esc(value: object) -> str:
     return html.escape(str(value))
+
+
+def _listed(items: list[str], numbered: bool = False) -> list[str]:
+    """Markdown list lines, each ending with ';' and the last with '.'."""
+    return [
+        f"{f'{i}.' if numbered else '-'} {item}{'.' if i == len(items) else ';'}"
+        for i, item in enumerate(items, 1)
+    ]
+
+
+def _count(n: int) -> str:
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[n] if n < len(words) else str(n)
 
 
 class Workshop:
@@ -122,7 +136,15 @@ class Workshop:
             for o in question.options
         )
         summary = f"<p>{_esc(question.debrief)}</p>" if question.debrief else ""
-        return w.HTML(f"<h4>Debrief: {_esc(question.title)}</h4>{summary}<ul>{rows}</ul>")
+        asks = self.scenarios[index].room_questions
+        room = (
+            "<h4>Questions for the room</h4><ul>"
+            + "".join(f"<li>{_esc(q)}</li>" for q in asks)
+            + "</ul>"
+            if asks
+            else ""
+        )
+        return w.HTML(f"<h4>Debrief: {_esc(question.title)}</h4>{summary}<ul>{rows}</ul>{room}")
 
     def more_scenarios(self) -> w.Widget:
         """Every scenario of the module beyond the first three, as tabs: for longer sessions,
@@ -175,6 +197,71 @@ class Workshop:
         prompt = self.content.prompts_for(self.module.id)[index]
         self._prepare(prompt.id)
         return ReflectionBox(self.session, prompt.id)
+
+    # -- text from data/ that more than one notebook shows ------------------------------------
+    def note(self, name: str) -> Markdown:
+        """A facilitator note written once in ``data/notes.yaml`` and shown in every notebook
+        that needs it."""
+        try:
+            return Markdown(self.content.notes.facilitator[name])
+        except KeyError:
+            known = ", ".join(self.content.notes.facilitator) or "none"
+            raise KeyError(f"no facilitator note {name!r} in data/notes.yaml ({known})") from None
+
+    def vote_note(self, index: int) -> Markdown:
+        """How to run vote number ``index`` (from ``data/notes.yaml``), then anything the
+        scenario's own file says for the facilitator."""
+        shared = self.note(("first-vote", "next-vote")[index] if index < 2 else "later-vote")
+        own = self.scenarios[index].facilitator_note
+        return Markdown(f"{shared.data}\n\n{own}" if own else shared.data)
+
+    def next(self) -> Markdown:
+        """Which session comes next, from the module order in ``data/modules/``."""
+        following = self.content.next_module(self.module.id)
+        if following is None:
+            return Markdown("This is the last session of the day.")
+        number = self.content.position(following.id)
+        return Markdown(f"Next: **{number:02d} · {following.title}**.")
+
+    def sessions(self) -> Markdown:
+        """The day's sessions after this one, numbered, with optional extensions apart."""
+        modules = self.content.ordered_modules()
+        day = [m.title for m in modules if m.kind == "principle"]
+        extra = [m.title for m in modules if not m.needs.in_day]
+        lines = [
+            f"After this opening there {'is' if len(day) == 1 else 'are'} {_count(len(day))} "
+            f"short session{'' if len(day) == 1 else 's'}, each on one principle:",
+            "",
+            *_listed(day, numbered=True),
+        ]
+        if extra:
+            some = "an optional session" if len(extra) == 1 else "optional sessions"
+            lines += ["", f"Your facilitator may add {some}:", "", *_listed(extra)]
+        return Markdown("\n".join(lines))
+
+    def recap(self) -> Markdown:
+        """The principles of the day, numbered, each with its one-line recap from data/."""
+        day = [m for m in self.content.ordered_modules() if m.kind == "principle"]
+        return Markdown(
+            "\n".join(
+                f"{i}. **{m.title}.**" + (f" {m.recap}" if m.recap else "")
+                for i, m in enumerate(day, 1)
+            )
+        )
+
+    def timetable(self) -> Markdown:
+        """The day's plan: every session in order, with its minutes, from ``data/modules/``."""
+        rows = [
+            f"| {self.content.position(m.id):02d} | {m.title}"
+            f"{' (optional)' if not m.needs.in_day else ''} | {m.minutes} |"
+            for m in self.content.ordered_modules()
+        ]
+        total = sum(m.minutes for m in self.content.ordered_modules() if m.needs.in_day)
+        return Markdown(
+            "| notebook | session | minutes |\n| --- | --- | --- |\n"
+            + "\n".join(rows)
+            + f"\n\nThe day's sessions take {total // 60} h {total % 60:02d} min without breaks."
+        )
 
     def _prepare(self, content_id: str, tag: str = "") -> None:
         """In a rehearsal, open each question as it is shown, so the simulated group answers
