@@ -8,7 +8,6 @@ All problems of every file are collected and raised together as one :class:`Cont
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from .flagging import find_terms
 from .model import (
     DEFAULT_TEXT_LIMIT,
     ID_PATTERN,
@@ -180,10 +180,6 @@ class Resource:
     note: str = ""
 
 
-def _straight(text: str) -> str:
-    return text.replace("\u2019", "'").replace("\u2018", "'")
-
-
 @dataclass(frozen=True)
 class Safety:
     flag_terms: tuple[str, ...] = ()
@@ -191,19 +187,12 @@ class Safety:
     resources_note: str = ""
 
     def flags(self, text: str) -> list[str]:
-        """The flag terms that occur in ``text`` as whole words or phrases.
+        """The flag terms whose phrase occurs in ``text``, however it is typed.
 
-        Case is ignored, and so is the difference between straight and curly apostrophes
-        (phone keyboards type ’).
+        Case, accents, apostrophes (straight, curly or none), hyphens, "wanna", "any more" and
+        word endings ("ending", "ended") are all ignored: see :mod:`peerkit.flagging`.
         """
-        found = []
-        folded = " ".join(_straight(text).casefold().split())
-        for term in self.flag_terms:
-            words = _straight(term).casefold().split()
-            pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)"
-            if re.search(pattern, folded):
-                found.append(term)
-        return found
+        return find_terms(text, self.flag_terms)
 
 
 @dataclass(frozen=True)
