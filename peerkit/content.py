@@ -146,6 +146,10 @@ class Module:
 class Scenario:
     module: str
     question: ChoiceQuestion
+    #: Where it happens, as a short tag ("inpatient-ward", "online-peer-support").
+    setting: str = ""
+    #: A real dilemma: thoughtful peer supporters disagree, so no option is the best one.
+    dilemma: bool = False
 
     @property
     def id(self) -> str:
@@ -460,6 +464,8 @@ _SCENARIO = {
     "question": (True, "text"),
     "options": (True, "list"),
     "debrief": (False, "text"),
+    "setting": (False, "id"),
+    "dilemma": (False, "boolean"),
 }
 _OPTION = {
     "id": (True, "id"),
@@ -591,10 +597,17 @@ def _read_scenarios(file: _File, data: Any, found: _Found) -> None:
             vignette=_flow(values["vignette"]),
             debrief=_flow(values.get("debrief", "")),
         )
-        if question is not None:
-            found.scenarios.append(
-                (Scenario(top["module"], question), file.display, item.line_of("id"))
+        if values.get("dilemma") and not values.get("debrief", "").strip():
+            file.add(
+                item.line_of("dilemma"),
+                f"{where}: a dilemma needs a 'debrief' that weighs the trade-off",
             )
+            continue
+        if question is not None:
+            scenario = Scenario(
+                top["module"], question, values.get("setting", ""), values.get("dilemma", False)
+            )
+            found.scenarios.append((scenario, file.display, item.line_of("id")))
 
 
 def _read_options(file: _File, raw: _Seq, where: str) -> list[Option] | None:

@@ -102,7 +102,8 @@ class Workshop:
 
     def debrief(self, index: int) -> w.HTML:
         """Why each response lands where it does, from the scenario's file."""
-        question = self.scenarios[index].question
+        scenario = self.scenarios[index]
+        question = scenario.question
         rows = "".join(
             f"<li><strong>{_esc(o.text)}</strong>"
             f"{' <em>(' + _esc(o.stance.replace('-', ' ')) + ')</em>' if o.stance else ''}"
@@ -110,6 +111,12 @@ class Workshop:
             for o in question.options
         )
         summary = f"<p>{_esc(question.debrief)}</p>" if question.debrief else ""
+        if scenario.dilemma:
+            summary = (
+                "<p><strong>A dilemma: there is no single best answer here.</strong> "
+                "Thoughtful peer supporters choose differently; weigh what each choice protects "
+                "and what it risks.</p>" + summary
+            )
         return w.HTML(f"<h4>Debrief: {_esc(question.title)}</h4>{summary}<ul>{rows}</ul>")
 
     def more_scenarios(self) -> w.Widget:
