@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 KINDS = ("modules", "scenarios", "scales", "prompts")
-MODULE_KINDS = ("principle", "opening", "closing")
+MODULE_KINDS = ("principle", "opening", "closing", "extension")
 
 
 # --------------------------------------------------------------------------- problems

@@ -12,6 +12,7 @@ from peerkit.model import ChoiceQuestion, Option
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 PRINCIPLES = ("what-peer-support-is", "rescuer", "empowerment", "mutuality", "autonomy")
+EXTENSIONS = ("boundaries", "trauma-informed", "self-care", "crisis")
 REQUIRED_SETTINGS = {
     "community-mental-health",
     "inpatient-ward",
@@ -107,3 +108,25 @@ def test_every_principle_module_has_a_genuine_dilemma() -> None:
             assert len(supportive) >= 2, scenario.id
             assert len(scenario.question.debrief) > 200, scenario.id
             assert all(o.debrief for o in options), scenario.id
+
+
+def test_extension_modules_are_complete_and_optional() -> None:
+    c = content()
+    extensions = [m.id for m in c.ordered_modules() if m.kind == "extension"]
+    assert extensions == list(EXTENSIONS)
+    for module_id in EXTENSIONS:
+        module = c.module(module_id)
+        scenarios = c.scenarios_for(module_id)
+        print(f"\n{module_id}: {len(scenarios)} scenarios, {module.minutes} minutes", end="")
+        assert len(scenarios) >= 3, module_id
+        assert all(
+            s.question.debrief and all(o.debrief for o in s.question.options) for s in scenarios
+        ), module_id
+        assert c.scales_for(module_id) and c.prompts_for(module_id), module_id
+        assert 2 <= len(module.objectives) <= 6 and module.discussion
+        assert 30 <= module.minutes <= 75, module_id
+    crisis = c.module("crisis")
+    # Peer practice: asking directly, staying, help the person chooses, policy and its limits.
+    text = " ".join([crisis.summary, *crisis.objectives]).lower()
+    for phrase in ("directly", "stay", "choose", "policy", "confidential", "not clinical advice"):
+        assert phrase in text, phrase
