@@ -23,17 +23,69 @@ DB_HELP = (
 
 def _validate(args: argparse.Namespace) -> int:
     from .content import default_data_dir, validate_path
+    from .notebooks import sync_notebooks
 
-    target = args.path or default_data_dir()
+    target = Path(args.path or default_data_dir())
     problems, content = validate_path(target)
-    for problem in problems:
-        print(problem)
-    if problems:
-        count = len(problems)
-        print(f"{count} problem{'s' if count != 1 else ''} found in {target}", file=sys.stderr)
+    lines = [str(problem) for problem in problems]
+    workshops = Path(args.notebooks) if args.notebooks else target.parent / "workshops"
+    if content is not None and target.is_dir() and workshops.is_dir():
+        lines += [
+            f"{change} (run `peerkit notebooks` to update)"
+            for change in sync_notebooks(content, workshops, write=False)
+        ]
+    for line in lines:
+        print(line)
+    if lines:
+        count = len(lines)
+        print(f"{count} problem{'s' if count != 1 else ''} found in {target}")
         return 1
     assert content is not None
     print(f"{target}: OK: {content.summary()}")
+    return 0
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from .content import default_data_dir, validate_path
+    from .notebooks import sync_notebooks
+
+    data = Path(args.data or default_data_dir())
+    problems, content = validate_path(data, unwritten_ok=True)
+    if content is None:
+        for problem in problems:
+            print(problem)
+        print(f"peerkit notebooks: {data} has problems; fix them first", file=sys.stderr)
+        return 1
+    workshops = Path(args.notebooks) if args.notebooks else data.parent / "workshops"
+    changes = sync_notebooks(content, workshops, write=not args.check)
+    for change in changes:
+        print(change)
+    if args.check:
+        print(
+            f"{len(changes)} notebook{'s' if len(changes) != 1 else ''} out of date in {workshops}"
+        )
+        return 1 if changes else 0
+    print(f"{workshops}: notebooks up to date with {data}")
+    return 0
+
+
+def _new_module(args: argparse.Namespace) -> int:
+    from .content import default_data_dir
+    from .newmodule import NewModuleError, new_module
+
+    data = Path(args.data or default_data_dir())
+    workshops = Path(args.notebooks) if args.notebooks else data.parent / "workshops"
+    try:
+        written = new_module(data, workshops, args.id, args.title, args.after, args.kind)
+    except (NewModuleError, ContentError) as exc:
+        print(f"peerkit new-module: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"wrote {path}")
+    print(
+        "Next: write every text marked '(to write)' (`peerkit validate` lists them), then run "
+        "`peerkit validate` until it says OK."
+    )
     return 0
 
 
@@ -150,7 +202,54 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check a data folder (default: the workshop's data/) or one content file.",
     )
     validate.add_argument("path", nargs="?", help="a data folder or a single YAML file")
+    validate.add_argument(
+        "--notebooks",
+        default=None,
+        help="the notebook folder to check against the modules (default: workshops/ beside "
+        "the data folder, when there is one)",
+    )
     validate.set_defaults(run=_validate)
+
+    new = commands.add_parser(
+        "new-module",
+        help="add a module: its data files, ready to fill in, and its notebook",
+        description="Write data/modules/NN-ID.yaml, data/scenarios/ID.yaml (three scenarios), "
+        "data/scales/ID.yaml (a slider) and data/prompts/ID.yaml (a reflection), every text to "
+        "write marked '(to write)', and make the module's notebook from the template. Modules "
+        "after it move one place on, and every notebook is brought up to date.",
+    )
+    new.add_argument("id", help="the module's id: lowercase words joined by hyphens, e.g. hope")
+    new.add_argument(
+        "--title", required=True, help='the session\'s title, e.g. "Hope and recovery"'
+    )
+    new.add_argument(
+        "--after", default=None, help="the module it follows (default: the last before the close)"
+    )
+    new.add_argument(
+        "--kind",
+        default="principle",
+        choices=("principle", "extension"),
+        help="principle (part of the day) or extension (an optional session); default principle",
+    )
+    new.add_argument("--data", default=None, help="the data folder (default: data/)")
+    new.add_argument(
+        "--notebooks", default=None, help="the notebook folder (default: workshops/ beside data/)"
+    )
+    new.set_defaults(run=_new_module)
+
+    notebooks = commands.add_parser(
+        "notebooks",
+        help="make the workshop notebooks again from the template and data/",
+        description="Bring workshops/ in line with data/modules/: one notebook per module, named "
+        "and numbered by the module order, its template cells made again; the notebook's own "
+        "cells are kept. With --check, only report what is out of date.",
+    )
+    notebooks.add_argument("--check", action="store_true", help="report, change nothing")
+    notebooks.add_argument("--data", default=None, help="the data folder (default: data/)")
+    notebooks.add_argument(
+        "--notebooks", default=None, help="the notebook folder (default: workshops/ beside data/)"
+    )
+    notebooks.set_defaults(run=_notebooks)
 
     serve = commands.add_parser(
         "serve",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 
 import ipywidgets as w
+from IPython.display import Markdown
 
 from .client import Session, connect
 from .content import Scenario
@@ -23,6 +24,11 @@ MAIN_SCENARIOS = 3
 
 def _esc(value: object) -> str:
     return html.escape(str(value))
+
+
+def _count(n: int) -> str:
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[n] if n < len(words) else str(n)
 
 
 class Workshop:
@@ -111,13 +117,21 @@ class Workshop:
             for o in question.options
         )
         summary = f"<p>{_esc(question.debrief)}</p>" if question.debrief else ""
-        if scenario.dilemma:
+        asks = self.scenarios[index].room_questions
+        room = (
+            "<h4>Questions for the room</h4><ul>"
+            + "".join(f"<li>{_esc(q)}</li>" for q in asks)
+            + "</ul>"
+            if asks
+            else ""
+        )
+        if self.scenarios[index].dilemma:
             summary = (
                 "<p><strong>A dilemma: there is no single best answer here.</strong> "
                 "Thoughtful peer supporters choose differently; weigh what each choice protects "
                 "and what it risks.</p>" + summary
             )
-        return w.HTML(f"<h4>Debrief: {_esc(question.title)}</h4>{summary}<ul>{rows}</ul>")
+        return w.HTML(f"<h4>Debrief: {_esc(question.title)}</h4>{summary}<ul>{rows}</ul>{room}")
 
     def more_scenarios(self) -> w.Widget:
         """Every scenario of the module beyond the first three, as tabs: for longer sessions,
@@ -167,6 +181,89 @@ class Workshop:
         prompt = self.content.prompts_for(self.module.id)[index]
         self._prepare(prompt.id)
         return ReflectionBox(self.session, prompt.id)
+
+    # -- text from data/ that more than one notebook shows ------------------------------------
+    def note(self, name: str) -> Markdown:
+        """A facilitator note written once in ``data/notes.yaml`` and shown in every notebook
+        that needs it."""
+        try:
+            return Markdown(self.content.notes.facilitator[name])
+        except KeyError:
+            known = ", ".join(self.content.notes.facilitator) or "none"
+            raise KeyError(f"no facilitator note {name!r} in data/notes.yaml ({known})") from None
+
+    def vote_note(self, index: int) -> Markdown:
+        """How to run vote number ``index`` (from ``data/notes.yaml``), then anything the
+        scenario's own file says for the facilitator."""
+        shared = self.note(("first-vote", "next-vote")[index] if index < 2 else "later-vote")
+        own = self.scenarios[index].facilitator_note
+        return Markdown(f"{shared.data}\n\n{own}" if own else shared.data)
+
+    def next(self) -> Markdown:
+        """Which session comes next, from the module order in ``data/modules/``."""
+        following = self.content.next_module(self.module.id)
+        if following is None:
+            return Markdown("This is the last session of the day.")
+        number = self.content.position(following.id)
+        text = f"Next: **{number:02d} · {following.title}**"
+        if following.needs.in_day:
+            return Markdown(text + ".")
+        later = next(
+            (m for m in self.content.ordered_modules()[number:] if m.needs.in_day), None
+        )
+        if later is None:
+            return Markdown(text + ", if your day includes it.")
+        return Markdown(
+            f"{text}, if your day includes it; otherwise "
+            f"**{self.content.position(later.id):02d} · {later.title}**."
+        )
+
+    def sessions(self) -> Markdown:
+        """The day's sessions after this one, numbered, with optional extensions apart."""
+        modules = self.content.ordered_modules()
+        day = [m for m in modules if m.kind == "principle"]
+        extra = [m for m in modules if not m.needs.in_day]
+        lines = [
+            f"After this opening there {'is' if len(day) == 1 else 'are'} {_count(len(day))} "
+            f"short session{'' if len(day) == 1 else 's'}, each on one principle:",
+            "",
+            *(f"{i}. {m.title};" for i, m in enumerate(day, 1)),
+        ]
+        if extra:
+            lines += [
+                "",
+                "Your facilitator may add an optional session:"
+                if len(extra) == 1
+                else "Your facilitator may add optional sessions:",
+                "",
+            ]
+            lines += [f"- {m.title};" for m in extra]
+        lines[-1] = lines[-1].rstrip(";") + "."
+        return Markdown("\n".join(lines))
+
+    def recap(self) -> Markdown:
+        """The principles of the day, numbered, each with its one-line recap from data/."""
+        day = [m for m in self.content.ordered_modules() if m.kind == "principle"]
+        return Markdown(
+            "\n".join(
+                f"{i}. **{m.title}.**" + (f" {m.recap}" if m.recap else "")
+                for i, m in enumerate(day, 1)
+            )
+        )
+
+    def timetable(self) -> Markdown:
+        """The day's plan: every session in order, with its minutes, from ``data/modules/``."""
+        rows = [
+            f"| {self.content.position(m.id):02d} | {m.title}"
+            f"{' (optional)' if not m.needs.in_day else ''} | {m.minutes} |"
+            for m in self.content.ordered_modules()
+        ]
+        total = sum(m.minutes for m in self.content.ordered_modules() if m.needs.in_day)
+        return Markdown(
+            "| notebook | session | minutes |\n| --- | --- | --- |\n"
+            + "\n".join(rows)
+            + f"\n\nThe day's sessions take {total // 60} h {total % 60:02d} min without breaks."
+        )
 
     def _prepare(self, content_id: str, tag: str = "") -> None:
         """In a rehearsal, open each question as it is shown, so the simulated group answers

@@ -16,12 +16,11 @@ from peerkit.notebooks import FACILITATOR_TAG, participant_copy, write_participa
 ROOT = Path(__file__).resolve().parent.parent
 WORKSHOPS = ROOT / "workshops"
 NOTEBOOKS = sorted(WORKSHOPS.glob("*.ipynb"))
+#: Notebook name -> module id, for every module whose notebook shows scenario votes.
 PRINCIPLES = {
-    "01-what-peer-support-is": "what-peer-support-is",
-    "02-rescuer": "rescuer",
-    "03-empowerment": "empowerment",
-    "04-mutuality": "mutuality",
-    "05-autonomy": "autonomy",
+    f"{position:02d}-{module.id}": module.id
+    for position, module in enumerate(load_content(ROOT / "data").ordered_modules())
+    if module.needs.scenarios >= 3
 }
 PLACEHOLDER = re.compile(r"\b(TODO|TBD|FIXME|lorem|ipsum)\b|xxx", re.IGNORECASE)
 
@@ -35,8 +34,10 @@ def code(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def test_the_workshop_sequence_is_complete() -> None:
-    names = [p.stem for p in NOTEBOOKS]
-    assert names == ["00-setup", *PRINCIPLES, "06-wrap-up"]
+    """One notebook per module, numbered by the module order in data/."""
+    modules = load_content(ROOT / "data").ordered_modules()
+    assert [p.stem for p in NOTEBOOKS] == [f"{i:02d}-{m.id}" for i, m in enumerate(modules)]
+    assert modules[0].kind == "opening" and modules[-1].kind == "closing"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -56,13 +57,15 @@ def test_principle_notebook_structure(stem: str) -> None:
     assert any(c.startswith("ws.slider(") for c in calls)
     for index in range(3):
         position = calls.index(f"ws.scenario({index})")
-        assert calls[position + 1] == f"ws.debrief({index})", (
-            "every vote is followed by its debrief"
-        )
+        assert calls[position + 1 : position + 3] == [
+            f"ws.vote_note({index})",
+            f"ws.debrief({index})",
+        ], "every vote is followed by the note on running it, then its debrief"
     assert "ws.more_scenarios()" in calls
     facilitator = [c for c in nb.cells if FACILITATOR_TAG in c.metadata.get("tags", [])]
     assert len(facilitator) >= 4
-    assert all(c.cell_type == "markdown" for c in facilitator)
+    shared = [c.source for c in facilitator if c.cell_type == "code"]
+    assert all(re.fullmatch(r'ws\.(note\("[a-z-]+"\)|vote_note\(\d\))', s) for s in shared), shared
 
 
 def test_setup_and_wrap_up_ask_the_same_scale() -> None:
