@@ -183,6 +183,19 @@ class Workshop:
         return ReflectionBox(self.session, prompt.id)
 
     # -- text from data/ that more than one notebook shows ------------------------------------
+    def support(self) -> Markdown:
+        """The support resources from ``data/safety.yaml``, for everyone in the room: where to
+        turn today, during the session or after it."""
+        rows = "\n".join(
+            f"- **{r.name}**: {r.contact}" + (f". {r.note}" if r.note else "")
+            for r in self.content.safety.resources
+        )
+        return Markdown(
+            "**Support, now or later.** If anything in this session stirs things up for you, "
+            "you can step out at any time, talk to a facilitator privately, or contact:\n\n"
+            + rows
+        )
+
     def note(self, name: str) -> Markdown:
         """A facilitator note written once in ``data/notes.yaml`` and shown in every notebook
         that needs it."""

@@ -70,7 +70,9 @@ def test_principle_notebook_structure(stem: str) -> None:
 
 def test_setup_and_wrap_up_ask_the_same_scale() -> None:
     setup = "\n".join(code(read(WORKSHOPS / "00-setup.ipynb")))
-    wrap = "\n".join(code(read(WORKSHOPS / "06-wrap-up.ipynb")))
+    modules = load_content(ROOT / "data").ordered_modules()
+    closing = next(f"{i:02d}-{m.id}" for i, m in enumerate(modules) if m.kind == "closing")
+    wrap = "\n".join(code(read(WORKSHOPS / f"{closing}.ipynb")))
     scale = load_content().pre_post_scale.id
     assert f'ws.slider("{scale}", tag="pre")' in setup
     assert f'ws.slider("{scale}", tag="post")' in wrap
