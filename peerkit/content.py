@@ -8,8 +8,8 @@ All problems of every file are collected and raised together as one :class:`Cont
 from __future__ import annotations
 
 import difflib
-import re
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -192,8 +192,7 @@ class Workshop:
         )
         return Markdown(
             "**Support, now or later.** If anything in this session stirs things up for you, "
-            "you can step out at any time, talk to a facilitator privately, or contact:\n\n"
-            + rows
+            "you can step out at any time, talk to a facilitator privately, or contact:\n\n" + rows
         )
 
     def note(self, name: str) -> Markdown:
@@ -221,9 +220,7 @@ class Workshop:
         text = f"Next: **{number:02d} · {following.title}**"
         if following.needs.in_day:
             return Markdown(text + ".")
-        later = next(
-            (m for m in self.content.ordered_modules()[number:] if m.needs.in_day), None
-        )
+        later = next((m for m in self.content.ordered_modules()[number:] if m.needs.in_day), None)
         if later is None:
             return Markdown(text + ", if your day includes it.")
         return Markdown(
