@@ -130,3 +130,13 @@ def test_extension_modules_are_complete_and_optional() -> None:
     text = " ".join([crisis.summary, *crisis.objectives]).lower()
     for phrase in ("directly", "stay", "choose", "policy", "confidential", "not clinical advice"):
         assert phrase in text, phrase
+
+
+def test_curriculum_page_lists_every_scenario_with_its_setting() -> None:
+    page = (DATA.parent / "docs" / "curriculum.md").read_text(encoding="utf-8")
+    c = content()
+    for scenario in c.scenarios.values():
+        row = next((line for line in page.splitlines() if f"`{scenario.id}`" in line), "")
+        assert scenario.setting in row, scenario.id
+    for module in c.ordered_modules():
+        assert f"`{module.id}`" in page or f"-{module.id}`" in page, module.id
