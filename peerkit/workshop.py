@@ -207,8 +207,12 @@ class Workshop:
     def vote_note(self, index: int) -> Markdown:
         """How to run vote number ``index`` (from ``data/notes.yaml``), then anything the
         scenario's own file says for the facilitator."""
-        shared = self.note(("first-vote", "next-vote")[index] if index < 2 else "later-vote")
-        own = self.scenarios[index].facilitator_note
+        scenario = self.scenarios[index]
+        if scenario.dilemma:
+            shared = self.note("dilemma-vote")
+        else:
+            shared = self.note(("first-vote", "next-vote")[index] if index < 2 else "later-vote")
+        own = scenario.facilitator_note
         return Markdown(f"{shared.data}\n\n{own}" if own else shared.data)
 
     def next(self) -> Markdown:
