@@ -140,3 +140,20 @@ def test_curriculum_page_lists_every_scenario_with_its_setting() -> None:
         assert scenario.setting in row, scenario.id
     for module in c.ordered_modules():
         assert f"`{module.id}`" in page or f"-{module.id}`" in page, module.id
+
+
+def test_notebooks_show_dilemmas_support_and_optional_sessions() -> None:
+    from peerkit import Workshop
+
+    rescuer = Workshop("rescuer")
+    index = next(i for i, s in enumerate(rescuer.scenarios) if s.dilemma)
+    assert "A dilemma: there is no single best answer" in rescuer.debrief(index).value
+    assert "dilemma" in rescuer.vote_note(index).data
+    assert "A dilemma" not in rescuer.debrief(0).value
+    support = Workshop("crisis").support().data
+    for resource in content().safety.resources:
+        assert resource.name in support and resource.contact in support
+    after_core = Workshop("autonomy").next().data
+    assert "Boundaries and ethics" in after_core and "if your day includes it" in after_core
+    assert "Bringing it together" in after_core
+    assert "if your day includes it" not in Workshop("crisis").next().data
