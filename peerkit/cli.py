@@ -31,7 +31,7 @@ def _validate(args: argparse.Namespace) -> int:
     workshops = Path(args.notebooks) if args.notebooks else target.parent / "workshops"
     if content is not None and target.is_dir() and workshops.is_dir():
         lines += [
-            f"{change} (run `peerkit notebooks` to update)"
+            change if "data/notes.yaml" in change else f"{change} (run `peerkit notebooks`)"
             for change in sync_notebooks(content, workshops, write=False)
         ]
     for line in lines:
@@ -46,17 +46,16 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _notebooks(args: argparse.Namespace) -> int:
-    from .content import default_data_dir, validate_path
+    from .content import validate_path
     from .notebooks import sync_notebooks
 
-    data = Path(args.data or default_data_dir())
+    data, workshops = _folders(args)
     problems, content = validate_path(data, unwritten_ok=True)
     if content is None:
         for problem in problems:
             print(problem)
         print(f"peerkit notebooks: {data} has problems; fix them first", file=sys.stderr)
         return 1
-    workshops = Path(args.notebooks) if args.notebooks else data.parent / "workshops"
     changes = sync_notebooks(content, workshops, write=not args.check)
     for change in changes:
         print(change)
@@ -70,11 +69,9 @@ def _notebooks(args: argparse.Namespace) -> int:
 
 
 def _new_module(args: argparse.Namespace) -> int:
-    from .content import default_data_dir
     from .newmodule import NewModuleError, new_module
 
-    data = Path(args.data or default_data_dir())
-    workshops = Path(args.notebooks) if args.notebooks else data.parent / "workshops"
+    data, workshops = _folders(args)
     try:
         written = new_module(data, workshops, args.id, args.title, args.after, args.kind)
     except (NewModuleError, ContentError) as exc:
@@ -231,10 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("principle", "extension"),
         help="principle (part of the day) or extension (an optional session); default principle",
     )
-    new.add_argument("--data", default=None, help="the data folder (default: data/)")
-    new.add_argument(
-        "--notebooks", default=None, help="the notebook folder (default: workshops/ beside data/)"
-    )
+    _folder_arguments(new)
     new.set_defaults(run=_new_module)
 
     notebooks = commands.add_parser(
@@ -245,10 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
         "cells are kept. With --check, only report what is out of date.",
     )
     notebooks.add_argument("--check", action="store_true", help="report, change nothing")
-    notebooks.add_argument("--data", default=None, help="the data folder (default: data/)")
-    notebooks.add_argument(
-        "--notebooks", default=None, help="the notebook folder (default: workshops/ beside data/)"
-    )
+    _folder_arguments(notebooks)
     notebooks.set_defaults(run=_notebooks)
 
     serve = commands.add_parser(
@@ -347,6 +338,21 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("--out", default="participant-copy", help="folder for the copies")
     copy.set_defaults(run=_participant_copy)
     return parser
+
+
+def _folder_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default=None, help="the data folder (default: data/)")
+    parser.add_argument(
+        "--notebooks", default=None, help="the notebook folder (default: workshops/ beside data/)"
+    )
+
+
+def _folders(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The data folder and the notebook folder a command works on."""
+    from .content import default_data_dir
+
+    data = Path(args.data or default_data_dir())
+    return data, Path(args.notebooks) if args.notebooks else data.parent / "workshops"
 
 
 def _positive_int(text: str) -> int:

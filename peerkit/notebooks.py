@@ -280,6 +280,7 @@ def sync_notebooks(content: Content, folder: Path, *, write: bool) -> list[str]:
         source = found.get(module.id)
         existing = nbformat.read(source, as_version=4) if source else None
         made = build_notebook(content, module, existing)
+        changes += _missing_notes(content, module, made, target)
         if source is None:
             changes.append(f"{target}: missing; `peerkit notebooks` makes it from the template")
         elif source != target:
@@ -294,6 +295,41 @@ def sync_notebooks(content: Content, folder: Path, *, write: bool) -> list[str]:
                 source.rename(target)
             nbformat.write(made, target)
     return changes
+
+
+#: The participant text the principle (and extension) template writes from data/notes.yaml.
+PARTICIPANT_NOTES = (
+    "content-note",
+    "votes",
+    "more-scenarios",
+    "slider",
+    "discussion",
+    "reflection",
+)
+
+
+def _missing_notes(
+    content: Content, module: Module, nb: nbformat.NotebookNode, path: Path
+) -> list[str]:
+    """Notes a notebook needs that data/notes.yaml lacks, said before the notebook runs."""
+    names = re.findall(r'ws\.note\("([^"]+)"\)', "\n".join(c.source for c in nb.cells))
+    names += ["first-vote", "next-vote", "later-vote"] if module.needs.scenarios >= 2 else []
+    missing = [
+        ("facilitator", name)
+        for name in dict.fromkeys(names)
+        if name not in content.notes.facilitator
+    ]
+    if module.kind not in ("opening", "closing"):
+        missing += [
+            ("participants", name)
+            for name in PARTICIPANT_NOTES
+            if name not in content.notes.participants
+        ]
+    return [
+        f"{path}: needs the text '{name}', which data/notes.yaml does not have; "
+        f"add it under '{audience}:'"
+        for audience, name in missing
+    ]
 
 
 def _first_difference(made: nbformat.NotebookNode, existing: nbformat.NotebookNode) -> str:

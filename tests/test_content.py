@@ -114,11 +114,11 @@ def data_copy(tmp_path: Path) -> Path:
 
 
 def test_added_scenario_file_joins_its_module(data_copy: Path) -> None:
-    (data_copy / "scenarios" / "rescuer-extra.yaml").write_text(
+    (data_copy / "scenarios" / "rescuer-test-only.yaml").write_text(
         """module: rescuer
 scenarios:
-  - id: moving-day
-    title: Moving day
+  - id: test-moving-van
+    title: The van on Saturday
     vignette: >
       Kofi is moving flat on Saturday and has asked nobody for help. You have a free weekend
       and a car.
@@ -132,7 +132,7 @@ scenarios:
 """
     )
     content = load_content(data_copy)
-    assert "moving-day" in [s.id for s in content.scenarios_for("rescuer")]
+    assert "test-moving-van" in [s.id for s in content.scenarios_for("rescuer")]
 
 
 def test_folder_checks_references_between_files(data_copy: Path) -> None:
@@ -230,7 +230,7 @@ def test_every_educator_mistake_is_reported_in_one_run_at_its_file_and_line(
 def test_expectations_of_the_mistakes_are_real() -> None:
     """The fixture set covers the mistakes it is meant to, each with an expectation."""
     names = {p.name for p in MISTAKES.rglob("*.yaml")}
-    assert {"07-hope.yaml", "empowerment-tab.yaml", "mutuality-folded.yaml"} <= names
+    assert {"20-looking-ahead.yaml", "empowerment-tab.yaml", "mutuality-folded.yaml"} <= names
     assert sum(len(expectations(p)) for p in MISTAKES.rglob("*.yaml")) >= 10
 
 
@@ -273,6 +273,9 @@ def test_a_principle_module_must_have_what_its_notebook_shows(data_copy: Path) -
     for folder, name in (("scales", "principles.yaml"), ("prompts", "reflections.yaml")):
         path = data_copy / folder / name
         path.write_text(path.read_text().replace("module: rescuer", "module: autonomy"))
+    for other in (data_copy / "scenarios").glob("*.yaml"):  # an educator's extra files too
+        if "\nmodule: rescuer\n" in f"\n{other.read_text()}" and other.name != "rescuer.yaml":
+            other.unlink()
     path = data_copy / "scenarios" / "rescuer.yaml"
     text = path.read_text()
     third = [m.start() for m in re.finditer(r"\n  - id: ", text)][2]

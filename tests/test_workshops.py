@@ -22,6 +22,7 @@ PRINCIPLES = {
     for position, module in enumerate(load_content(ROOT / "data").ordered_modules())
     if module.needs.scenarios >= 3
 }
+PRINCIPLE = next(iter(PRINCIPLES.values()))
 PLACEHOLDER = re.compile(r"\b(TODO|TBD|FIXME|lorem|ipsum)\b|xxx", re.IGNORECASE)
 
 
@@ -69,9 +70,10 @@ def test_principle_notebook_structure(stem: str) -> None:
 
 
 def test_setup_and_wrap_up_ask_the_same_scale() -> None:
-    setup = "\n".join(code(read(WORKSHOPS / "00-setup.ipynb")))
     modules = load_content(ROOT / "data").ordered_modules()
+    opening = next(f"{i:02d}-{m.id}" for i, m in enumerate(modules) if m.kind == "opening")
     closing = next(f"{i:02d}-{m.id}" for i, m in enumerate(modules) if m.kind == "closing")
+    setup = "\n".join(code(read(WORKSHOPS / f"{opening}.ipynb")))
     wrap = "\n".join(code(read(WORKSHOPS / f"{closing}.ipynb")))
     scale = load_content().pre_post_scale.id
     assert f'ws.slider("{scale}", tag="pre")' in setup
@@ -151,14 +153,17 @@ def test_worked_example_in_adapting_guide_reaches_the_notebook(tmp_path: Path) -
     from nbclient import NotebookClient
 
     guide = (ROOT / "docs" / "adapting.md").read_text(encoding="utf-8")
-    name = re.search(r"`data/scenarios/([a-z0-9-]+\.yaml)`", guide).group(1)
-    block = re.search(r"```yaml\n(.*?)```", guide, flags=re.DOTALL).group(1)
+    name, block = next(
+        (name, block)
+        for block, name in re.findall(r"```yaml\n(# (data/scenarios/\S+)\n.*?)```", guide, re.S)
+    )
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data", data)
-    (data / "scenarios" / name).write_text(block, encoding="utf-8")
+    (data / name.removeprefix("data/")).write_text(block, encoding="utf-8")
     content = load_content(data)
     module = re.search(r"^module: ([a-z0-9-]+)$", block, flags=re.MULTILINE).group(1)
-    added = [s for s in content.scenarios_for(module) if s.id not in load_content().scenarios]
+    ids = re.findall(r"^  - id: ([a-z0-9-]+)$", block, flags=re.MULTILINE)
+    added = [s for s in content.scenarios_for(module) if s.id in ids]
     assert len(added) == 1
     assert content.scenarios_for(module).index(added[0]) >= 3, (
         "an added file comes after the module's own"
@@ -178,3 +183,196 @@ def test_worked_example_in_adapting_guide_reaches_the_notebook(tmp_path: Path) -
     shown = str(nb.metadata.get("widgets", {}))
     assert added[0].question.title in shown
     assert added[0].question.options[0].text[:40] in shown
+
+
+# --------------------------------------------------------------------------- template, notes once
+
+
+def facilitator_paragraphs(nb: nbformat.NotebookNode) -> list[str]:
+    """The paragraphs of a notebook's facilitator notes, whitespace made single spaces."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and FACILITATOR_TAG in cell.metadata.get("tags", []):
+            found += [" ".join(p.split()) for p in re.split(r"\n\s*\n", cell.source)]
+    return found
+
+
+def repeated_paragraphs(notebooks: dict[str, nbformat.NotebookNode], words: int = 20) -> list:
+    """Facilitator paragraphs of more than ``words`` words found in two notebooks, and runs of
+    ``words`` words shared by two notebooks' facilitator notes (a copy with a sentence added)."""
+    seen: dict[str, str] = {}
+    repeats = []
+    for name, nb in notebooks.items():
+        runs = set()
+        for paragraph in facilitator_paragraphs(nb):
+            tokens = paragraph.split()
+            runs |= {" ".join(tokens[i : i + words]) for i in range(len(tokens) - words + 1)}
+        for run in runs:
+            if run in seen and seen[run] != name:
+                repeats.append((seen[run], name, run))
+            seen.setdefault(run, name)
+    return repeats
+
+
+def test_no_facilitator_paragraph_of_more_than_20_words_is_in_two_notebooks() -> None:
+    """A note that several notebooks need lives once in data/notes.yaml (shown by ws.note)."""
+    assert repeated_paragraphs({p.name: read(p) for p in NOTEBOOKS}) == []
+
+
+def test_repeated_paragraph_check_can_fail() -> None:
+    note = " ".join(f"word{i}" for i in range(25))
+    one, two = nbformat.v4.new_notebook(), nbformat.v4.new_notebook()
+    for nb, extra in ((one, ""), (two, " And one more sentence.")):
+        cell = nbformat.v4.new_markdown_cell(f"**Facilitator note.** {note}{extra}")
+        cell.metadata["tags"] = [FACILITATOR_TAG]
+        nb.cells.append(cell)
+    assert repeated_paragraphs({"a": one, "b": two})
+    assert not repeated_paragraphs({"a": one})
+
+
+def test_shipped_notebooks_match_the_template() -> None:
+    """`peerkit notebooks --check`: every notebook is what the template makes of its module."""
+    from peerkit.notebooks import sync_notebooks
+
+    assert sync_notebooks(load_content(ROOT / "data"), WORKSHOPS, write=False) == []
+
+
+def test_notebook_text_names_no_scenario() -> None:
+    """Scenario titles and the people in them appear only through ws. calls, from data/."""
+    content = load_content(ROOT / "data")
+    names: set[str] = set()
+    for scenario in content.scenarios.values():
+        vignette = scenario.question.vignette  # names: capitalised mid-sentence, or "Name, a ..."
+        # (not the first word of a quotation: "Sometimes I think ...")
+        names |= set(re.findall(r"(?<![.!?] )(?<!^)(?<![\"“])\b([A-Z][a-z]{2,})\b", vignette))
+        names |= set(re.findall(r"^([A-Z][a-z]{2,}),", vignette))
+    names -= {"The", "His", "Her", "What", "You", "Could", "Men", "Friday", "Thursday", "September"}
+    titles = {s.question.title for s in content.scenarios.values()}
+    for path in NOTEBOOKS:
+        text = "\n".join(c.source for c in read(path).cells if c.cell_type == "markdown")
+        assert not [t for t in titles if t in text], path.name
+        assert not [n for n in names if re.search(rf"\b{n}\b", text)], path.name
+        assert "last tab" not in text.lower(), path.name
+
+
+def test_notebooks_follow_a_change_in_module_order(tmp_path: Path) -> None:
+    """Moving a module renames and renumbers the notebooks, keeps their own cells, and the check
+    reports the stale notebooks first."""
+    from peerkit.notebooks import sync_notebooks
+
+    data, workshops = tmp_path / "data", tmp_path / "workshops"
+    shutil.copytree(ROOT / "data", data)
+    shutil.copytree(WORKSHOPS, workshops)
+    for name, order in (("02-rescuer.yaml", 3), ("03-empowerment.yaml", 2)):
+        path = data / "modules" / name
+        path.write_text(re.sub(r"^order: \d+", f"order: {order}", path.read_text(), flags=re.M))
+    content = load_content(data)
+    changes = sync_notebooks(content, workshops, write=False)
+    assert any("02-rescuer.ipynb" in c and "03-rescuer.ipynb" in c for c in changes), changes
+    before = [
+        c.source for c in read(WORKSHOPS / "02-rescuer.ipynb").cells if "peerkit" not in c.metadata
+    ]
+    sync_notebooks(content, workshops, write=True)
+    assert sorted(p.name for p in workshops.glob("0[23]-*.ipynb")) == [
+        "02-empowerment.ipynb",
+        "03-rescuer.ipynb",
+    ]
+    moved = read(workshops / "03-rescuer.ipynb")
+    assert moved.cells[0].source.startswith("# 03 · ")
+    assert [c.source for c in moved.cells if "peerkit" not in c.metadata] == before
+    assert sync_notebooks(content, workshops, write=False) == []
+
+
+def test_validate_reports_a_notebook_that_no_longer_matches(tmp_path: Path, capsys) -> None:
+    from peerkit.cli import main
+
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    shutil.copytree(WORKSHOPS, tmp_path / "workshops")
+    nb = read(tmp_path / "workshops" / "02-rescuer.ipynb")
+    nb.cells = [c for c in nb.cells if c.source != "ws.scenario(2)"]
+    nbformat.write(nb, tmp_path / "workshops" / "02-rescuer.ipynb")
+    assert main(["validate", str(tmp_path / "data")]) == 1
+    out = capsys.readouterr().out
+    assert "02-rescuer.ipynb: cell" in out and "run `peerkit notebooks`" in out, out
+    assert main(["notebooks", "--data", str(tmp_path / "data")]) == 0
+    assert main(["validate", str(tmp_path / "data")]) == 0
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    shutil.copytree(WORKSHOPS, tmp_path / "workshops")
+    return tmp_path
+
+
+def test_new_module_leaves_its_texts_to_write_and_validate_lists_them(
+    project_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from peerkit.cli import main
+
+    data = str(project_copy / "data")
+    modules = load_content(project_copy / "data").ordered_modules()
+    closing = next(i for i, m in enumerate(modules) if m.kind == "closing")  # it goes before
+    new, moved = f"{closing:02d}-test-boundaries", f"{closing + 1:02d}-{modules[closing].id}"
+    assert (
+        main(["new-module", "test-boundaries", "--title", "Honest boundaries", "--data", data]) == 0
+    )
+    written = capsys.readouterr().out
+    assert "wrote " in written and f"{new}.ipynb" in written
+    assert (project_copy / "workshops" / f"{moved}.ipynb").is_file()
+    assert not (project_copy / "workshops" / f"{closing:02d}-{modules[closing].id}.ipynb").exists()
+    assert main(["validate", data]) == 1
+    report = capsys.readouterr().out
+    assert "data/scenarios/test-boundaries.yaml:" in report and "still to write" in report
+    assert re.search(rf"modules/{new}\.yaml:\d+: still to write", report), report
+    nb = read(project_copy / "workshops" / f"{new}.ipynb")
+    assert nb.cells[0].source.startswith(f"# {closing:02d} · Honest boundaries")
+    assert "ws.scenario(2)" in code(nb) and "ws.slider()" in code(nb)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        ([PRINCIPLE, "--title", "Again"], f"there is already a module '{PRINCIPLE}'"),
+        (["test-new", "--title", "New", "--after", "nowhere"], "there is no module 'nowhere'"),
+        (["Test!", "--title", "New"], "lowercase letters, digits and hyphens"),
+    ],
+)
+def test_new_module_refuses_with_a_reason(
+    project_copy: Path, capsys: pytest.CaptureFixture[str], args: list[str], words: str
+) -> None:
+    from peerkit.cli import main
+
+    assert main(["new-module", *args, "--data", str(project_copy / "data")]) == 1
+    assert words in capsys.readouterr().err
+    assert sorted(p.name for p in (project_copy / "workshops").glob("*.ipynb")) == [
+        p.name for p in NOTEBOOKS
+    ]
+
+
+def test_validate_names_a_shared_note_that_is_missing(
+    project_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from peerkit.cli import main
+
+    notes = project_copy / "data" / "notes.yaml"
+    notes.write_text(notes.read_text().replace("  moderation: >", "  moderating: >"))
+    assert main(["validate", str(project_copy / "data")]) == 1
+    out = capsys.readouterr().out
+    assert "needs the text 'moderation', which data/notes.yaml does not have" in out, out
+
+
+def test_a_scenarios_own_questions_and_note_come_from_its_file() -> None:
+    import html
+
+    import peerkit
+
+    ws = peerkit.Workshop(next(iter(PRINCIPLES.values())))
+    scenario = ws.scenarios[0]
+    assert scenario.room_questions and scenario.facilitator_note
+    debrief = ws.debrief(0).value
+    assert "Questions for the room" in debrief
+    assert all(html.escape(q) in debrief for q in scenario.room_questions)
+    note = ws.vote_note(0).data
+    assert note.startswith("**Facilitator note.** Running the vote")
+    assert note.endswith(scenario.facilitator_note)
