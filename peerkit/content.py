@@ -669,18 +669,21 @@ class _Found:
 
 def _read_module(file: _File, data: Any, found: _Found) -> None:
     found.declare("module", file, data)
-    if isinstance(data, _Map) and data.get("kind") in MODULE_KINDS and not _ident(data.get("id")):
-        found.kinds.append((data["id"], data["kind"], file.display, data.line_of("kind")))
+    kind = data.get("kind") if isinstance(data, _Map) else None
+    kind_ok = isinstance(kind, str) and kind in MODULE_KINDS
+    if kind_ok and not _ident(data.get("id")):
+        found.kinds.append((data["id"], kind, file.display, data.line_of("kind")))
     values = file.fields(data, 1, "", _MODULE)
-    if values is None:
-        return
-    ok = True
-    if values["kind"] not in MODULE_KINDS:
+    if isinstance(kind, str) and not kind_ok:  # said even when other keys have problems
+        close = difflib.get_close_matches(kind, MODULE_KINDS, n=1)
         file.add(
             data.line_of("kind"),
-            f"'kind' must be one of {', '.join(MODULE_KINDS)}, got {values['kind']!r}",
+            f"'kind' must be one of {', '.join(MODULE_KINDS)}, got {kind!r}"
+            + (f": did you mean '{close[0]}'?" if close else ""),
         )
-        ok = False
+    if values is None:
+        return
+    ok = kind_ok
     if not 2 <= len(values["objectives"]) <= 6:
         file.add(
             data.line_of("objectives"),

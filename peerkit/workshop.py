@@ -26,6 +26,14 @@ def _esc(value: object) -> str:
     return html.escape(str(value))
 
 
+def _listed(items: list[str], numbered: bool = False) -> list[str]:
+    """Markdown list lines, each ending with ';' and the last with '.'."""
+    return [
+        f"{f'{i}.' if numbered else '-'} {item}{'.' if i == len(items) else ';'}"
+        for i, item in enumerate(items, 1)
+    ]
+
+
 def _count(n: int) -> str:
     words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
     return words[n] if n < len(words) else str(n)
@@ -235,24 +243,17 @@ class Workshop:
     def sessions(self) -> Markdown:
         """The day's sessions after this one, numbered, with optional extensions apart."""
         modules = self.content.ordered_modules()
-        day = [m for m in modules if m.kind == "principle"]
-        extra = [m for m in modules if not m.needs.in_day]
+        day = [m.title for m in modules if m.kind == "principle"]
+        extra = [m.title for m in modules if not m.needs.in_day]
         lines = [
             f"After this opening there {'is' if len(day) == 1 else 'are'} {_count(len(day))} "
             f"short session{'' if len(day) == 1 else 's'}, each on one principle:",
             "",
-            *(f"{i}. {m.title};" for i, m in enumerate(day, 1)),
+            *_listed(day, numbered=True),
         ]
         if extra:
-            lines += [
-                "",
-                "Your facilitator may add an optional session:"
-                if len(extra) == 1
-                else "Your facilitator may add optional sessions:",
-                "",
-            ]
-            lines += [f"- {m.title};" for m in extra]
-        lines[-1] = lines[-1].rstrip(";") + "."
+            some = "an optional session" if len(extra) == 1 else "optional sessions"
+            lines += ["", f"Your facilitator may add {some}:", "", *_listed(extra)]
         return Markdown("\n".join(lines))
 
     def recap(self) -> Markdown:

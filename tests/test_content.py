@@ -287,3 +287,18 @@ def test_a_principle_module_must_have_what_its_notebook_shows(data_copy: Path) -
     assert any("add a scale with 'module: rescuer'" in m for m in messages), messages
     assert any("add one with 'module: rescuer'" in m for m in messages), messages
     assert len([p for p in problems if "examples" not in p.path]) == 3, problems
+
+
+def test_a_misspelt_kind_is_named_with_the_other_problems_of_its_file(data_copy: Path) -> None:
+    path = data_copy / "modules" / "02-rescuer.yaml"
+    text = path.read_text().replace("kind: principle", "kind: principal")
+    path.write_text(text.replace("title:", "titel:", 1))
+    problems, _ = validate_path(data_copy)
+    assert [(p.line, p.message) for p in problems] == [
+        (3, "'kind' must be one of opening, principle, extension, closing, got 'principal': "
+            "did you mean 'principle'?"),
+        (4, "unknown key 'titel': did you mean 'title'?"),
+    ]  # fmt: skip
+    path.write_text(text.replace("kind: principal", "kind: [principle]"))
+    problems, _ = validate_path(data_copy)
+    assert any("'kind' must be text" in p.message for p in problems), problems

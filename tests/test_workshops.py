@@ -237,8 +237,14 @@ def test_shipped_notebooks_match_the_template() -> None:
     assert sync_notebooks(load_content(ROOT / "data"), WORKSHOPS, write=False) == []
 
 
-def test_notebook_text_names_no_scenario() -> None:
-    """Scenario titles and the people in them appear only through ws. calls, from data/."""
+def read_module(path: Path) -> str:
+    setup = "\n".join(code(read(path)))
+    return re.search(r'peerkit\.Workshop\("([a-z0-9-]+)"\)', setup).group(1)
+
+
+def test_notebook_text_names_no_scenario_and_no_other_module() -> None:
+    """Scenario titles, the people in them, other sessions' titles and the number of sessions
+    appear only through ws. calls, from data/."""
     content = load_content(ROOT / "data")
     names: set[str] = set()
     for scenario in content.scenarios.values():
@@ -253,6 +259,11 @@ def test_notebook_text_names_no_scenario() -> None:
         assert not [t for t in titles if t in text], path.name
         assert not [n for n in names if re.search(rf"\b{n}\b", text)], path.name
         assert "last tab" not in text.lower(), path.name
+        # The day's sessions are listed and counted by ws.sessions(), ws.recap(), ws.next().
+        others = [m.title for m in content.ordered_modules() if m.id != read_module(path)]
+        assert not [t for t in others if t.lower() in text.lower()], path.name
+        counted = r"\b(three|four|five|six|seven|eight|\d+)( \w+)? (principles|sessions)\b"
+        assert not re.search(counted, text), path.name
 
 
 def test_notebooks_follow_a_change_in_module_order(tmp_path: Path) -> None:
@@ -376,3 +387,27 @@ def test_a_scenarios_own_questions_and_note_come_from_its_file() -> None:
     note = ws.vote_note(0).data
     assert note.startswith("**Facilitator note.** Running the vote")
     assert note.endswith(scenario.facilitator_note)
+
+
+def test_an_extension_module_is_an_optional_session(
+    project_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--kind extension`: the same notebook as a principle, listed apart as optional."""
+    import peerkit
+    from peerkit.cli import main
+
+    data = project_copy / "data"
+    args = ["test-extension", "--title", "An optional session", "--kind", "extension"]
+    assert main(["new-module", *args, "--data", str(data)]) == 0
+    for path in data.rglob("*test-extension.yaml"):  # write every text, here in one go
+        path.write_text(path.read_text().replace("(to write) ", ""))
+    assert main(["validate", str(data)]) == 0
+    monkeypatch.setenv("PEERKIT_DATA", str(data))
+    ws = peerkit.Workshop("setup")
+    assert "Your facilitator may add an optional session:\n\n- An optional session." in (
+        ws.sessions().data
+    )
+    assert "An optional session (optional) | 55 |" in ws.timetable().data
+    assert "An optional session" not in peerkit.Workshop("wrap-up").recap().data
+    notebook = next((project_copy / "workshops").glob("*-test-extension.ipynb"))
+    assert "ws.more_scenarios()" in code(read(notebook))
