@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from .flagging import find_terms
 from .model import (
     DEFAULT_TEXT_LIMIT,
     ID_PATTERN,
@@ -178,6 +179,10 @@ class Module:
 class Scenario:
     module: str
     question: ChoiceQuestion
+    #: Where it happens, as a short tag ("inpatient-ward", "online-peer-support").
+    setting: str = ""
+    #: A real dilemma: thoughtful peer supporters disagree, so no option is the best one.
+    dilemma: bool = False
     room_questions: tuple[str, ...] = ()
     facilitator_note: str = ""
 
@@ -214,10 +219,6 @@ class Resource:
     note: str = ""
 
 
-def _straight(text: str) -> str:
-    return text.replace("\u2019", "'").replace("\u2018", "'")
-
-
 @dataclass(frozen=True)
 class Safety:
     flag_terms: tuple[str, ...] = ()
@@ -225,19 +226,12 @@ class Safety:
     resources_note: str = ""
 
     def flags(self, text: str) -> list[str]:
-        """The flag terms that occur in ``text`` as whole words or phrases.
+        """The flag terms whose phrase occurs in ``text``, however it is typed.
 
-        Case is ignored, and so is the difference between straight and curly apostrophes
-        (phone keyboards type ’).
+        Case, accents, apostrophes (straight, curly or none), hyphens, "wanna", "any more" and
+        word endings ("ending", "ended") are all ignored: see :mod:`peerkit.flagging`.
         """
-        found = []
-        folded = " ".join(_straight(text).casefold().split())
-        for term in self.flag_terms:
-            words = _straight(term).casefold().split()
-            pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)"
-            if re.search(pattern, folded):
-                found.append(term)
-        return found
+        return find_terms(text, self.flag_terms)
 
 
 @dataclass(frozen=True)
@@ -588,6 +582,8 @@ _SCENARIO = {
     "question": (True, "text"),
     "options": (True, "list"),
     "debrief": (False, "text"),
+    "setting": (False, "id"),
+    "dilemma": (False, "boolean"),
     "room_questions": (False, "texts"),
     "facilitator_note": (False, "text"),
 }
@@ -752,12 +748,20 @@ def _read_scenarios(file: _File, data: Any, found: _Found) -> None:
             vignette=_flow(values["vignette"]),
             debrief=_flow(values.get("debrief", "")),
         )
+        if values.get("dilemma") and not values.get("debrief", "").strip():
+            file.add(
+                item.line_of("dilemma"),
+                f"{where}: a dilemma needs a 'debrief' that weighs the trade-off",
+            )
+            continue
         if question is not None and stances:
             scenario = Scenario(
                 top["module"],
                 question,
-                tuple(_flow(q) for q in values.get("room_questions", ())),
-                _flow(values.get("facilitator_note", "")),
+                setting=values.get("setting", ""),
+                dilemma=values.get("dilemma", False),
+                room_questions=tuple(_flow(q) for q in values.get("room_questions", ())),
+                facilitator_note=_flow(values.get("facilitator_note", "")),
             )
             found.scenarios.append((scenario, file.display, item.line_of("id")))
 

@@ -128,7 +128,8 @@ class Workshop:
 
     def debrief(self, index: int) -> w.HTML:
         """Why each response lands where it does, from the scenario's file."""
-        question = self.scenarios[index].question
+        scenario = self.scenarios[index]
+        question = scenario.question
         rows = "".join(
             f"<li><strong>{_esc(o.text)}</strong>"
             f"{' <em>(' + _esc(o.stance.replace('-', ' ')) + ')</em>' if o.stance else ''}"
@@ -144,6 +145,12 @@ class Workshop:
             if asks
             else ""
         )
+        if self.scenarios[index].dilemma:
+            summary = (
+                "<p><strong>A dilemma: there is no single best answer here.</strong> "
+                "Thoughtful peer supporters choose differently; weigh what each choice protects "
+                "and what it risks.</p>" + summary
+            )
         return w.HTML(f"<h4>Debrief: {_esc(question.title)}</h4>{summary}<ul>{rows}</ul>{room}")
 
     def more_scenarios(self) -> w.Widget:
@@ -199,6 +206,18 @@ class Workshop:
         return ReflectionBox(self.session, prompt.id)
 
     # -- text from data/ that more than one notebook shows ------------------------------------
+    def support(self) -> Markdown:
+        """The support resources from ``data/safety.yaml``, for everyone in the room: where to
+        turn today, during the session or after it."""
+        rows = "\n".join(
+            f"- **{r.name}**: {r.contact}" + (f". {r.note}" if r.note else "")
+            for r in self.content.safety.resources
+        )
+        return Markdown(
+            "**Support, now or later.** If anything in this session stirs things up for you, "
+            "you can step out at any time, talk to a facilitator privately, or contact:\n\n" + rows
+        )
+
     def note(self, name: str) -> Markdown:
         """A facilitator note written once in ``data/notes.yaml`` and shown in every notebook
         that needs it."""
@@ -211,8 +230,12 @@ class Workshop:
     def vote_note(self, index: int) -> Markdown:
         """How to run vote number ``index`` (from ``data/notes.yaml``), then anything the
         scenario's own file says for the facilitator."""
-        shared = self.note(("first-vote", "next-vote")[index] if index < 2 else "later-vote")
-        own = self.scenarios[index].facilitator_note
+        scenario = self.scenarios[index]
+        if scenario.dilemma:
+            shared = self.note("dilemma-vote")
+        else:
+            shared = self.note(("first-vote", "next-vote")[index] if index < 2 else "later-vote")
+        own = scenario.facilitator_note
         return Markdown(f"{shared.data}\n\n{own}" if own else shared.data)
 
     def next(self) -> Markdown:
@@ -221,7 +244,16 @@ class Workshop:
         if following is None:
             return Markdown("This is the last session of the day.")
         number = self.content.position(following.id)
-        return Markdown(f"Next: **{number:02d} · {following.title}**.")
+        text = f"Next: **{number:02d} · {following.title}**"
+        if following.needs.in_day:
+            return Markdown(text + ".")
+        later = next((m for m in self.content.ordered_modules()[number:] if m.needs.in_day), None)
+        if later is None:
+            return Markdown(text + ", if your day includes it.")
+        return Markdown(
+            f"{text}, if your day includes it; otherwise "
+            f"**{self.content.position(later.id):02d} · {later.title}**."
+        )
 
     def sessions(self) -> Markdown:
         """The day's sessions after this one, numbered, with optional extensions apart."""
