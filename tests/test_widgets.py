@@ -124,6 +124,11 @@ def test_enter_in_an_answer_control_submits(solo: LocalSession) -> None:
     assert slider.slider.valuetext.startswith("3: ")
     slider.slider._message(slider.slider, {"event": "submit"}, [])
     assert solo.my_answer(solo.question("autonomy-control").id) == 3
+    # The browser's value comes with "submit", ahead of any state update still queued.
+    slider.slider._message(slider.slider, {"event": "submit", "value": 9}, [])
+    assert solo.my_answer(solo.question("autonomy-control").id) == 9
+    vote.options._message(vote.options, {"event": "submit", "value": "e"}, [])
+    assert solo.my_answer(solo.question("housing-call").id) == "e"
 
 
 def test_reflection_box_enforces_the_limit(solo: LocalSession) -> None:

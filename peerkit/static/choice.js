@@ -14,7 +14,11 @@ function render({ model, el }) {
   const list = document.createElement("div");
   list.className = "pk-choice-options";
   group.append(list);
-  keepKeys(group, () => model.send({ event: "submit" }));
+  // The chosen value travels with "submit": state updates may still be queued behind it.
+  keepKeys(group, () => {
+    const checked = list.querySelector("input:checked");
+    model.send({ event: "submit", value: checked ? checked.value : null });
+  });
 
   const build = () => {
     legend.textContent = model.get("description");

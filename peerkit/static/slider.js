@@ -22,7 +22,8 @@ function render({ model, el }) {
   readout.htmlFor = id;
   row.append(low, input, high);
   box.append(label, row, readout);
-  keepKeys(box, () => model.send({ event: "submit" }));
+  // The position travels with "submit": state updates may still be queued behind it.
+  keepKeys(box, () => model.send({ event: "submit", value: Number(input.value) }));
   input.addEventListener("input", () => {
     model.set("value", Number(input.value));
     model.save_changes();

@@ -42,6 +42,13 @@ class _Input(anywidget.AnyWidget):
 
     def _message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict) and content.get("event") == "submit" and not self.disabled:
+            # The browser sends the value it shows with "submit", because its state updates
+            # may be held back (ipywidgets throttles them while the kernel is busy).
+            if content.get("value") is not None:
+                try:
+                    self.value = content["value"]
+                except traitlets.TraitError:
+                    return
             for callback in self._on_submit:
                 callback()
 
