@@ -26,6 +26,7 @@ from peerkit.agenda import module_questions
 from peerkit.client import ClientError, LocalSession, RemoteSession
 from peerkit.model import PASS
 from peerkit.rehearsal import rehearse
+from peerkit.watcher import Update
 from peerkit.widgets import ReflectionBox
 
 
@@ -653,3 +654,18 @@ def test_a_rehearsal_vote_waits_until_its_question_opens(content) -> None:
     session.act(session.question("housing-call").id, "open")
     session.watcher.sync()
     assert "question is open" in vote.status.text
+
+
+def test_a_saved_answer_is_still_said_after_reconnecting(content) -> None:
+    session = rehearse(n=3, seed=13)
+    info = session.question("housing-call")
+    session.act(info.id, "open")
+    vote = ScenarioVote(session, "housing-call")
+    vote.options.value = "c"
+    vote.submit.click()
+    vote.show(Update(None, error="The poll service cannot be reached."))
+    assert vote.status.kind == "error"
+    vote.options.value = "d"  # chosen, not yet submitted: reconnecting must not undo it
+    session.watcher.sync()
+    assert vote.status.kind == "ok" and "Your answer is saved" in vote.status.text
+    assert vote.options.value == "d"

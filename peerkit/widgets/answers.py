@@ -113,7 +113,7 @@ class _AnswerWidget(w.VBox):
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
         elif question.state == "open" and self.status.kind in ("wait", "error"):
-            self.status.show("info", "The question is open: choose your answer and submit.")
+            self._say_open()  # back from waiting or reconnecting
 
     def refresh(self) -> None:
         """Read the question's state (and the earlier answer) now. In a live room this waits on
@@ -141,11 +141,15 @@ class _AnswerWidget(w.VBox):
             self.submitted = previous
             self.show_answer(previous)
             self.submit.description = "Change answer"
-            if not self.closed:
-                self.status.show(
-                    "ok", "Your answer is saved. You can change it while the question is open."
-                )
-        elif not self.closed:
+        if not self.closed:
+            self._say_open()
+
+    def _say_open(self) -> None:
+        if self.submitted is not None:
+            self.status.show(
+                "ok", "Your answer is saved. You can change it while the question is open."
+            )
+        else:
             self.status.show("info", "The question is open: choose your answer and submit.")
 
     def _load(self) -> None:
