@@ -6,6 +6,7 @@ run in a new kernel with the same data folder, as a person re-running notebooks 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -181,6 +182,7 @@ def _is_content(text: str, content) -> bool:
         pieces += [q.title or "", q.prompt or "", getattr(q, "vignette", "") or ""]
         pieces += [o.text for o in getattr(q, "options", ())]
         pieces += [getattr(q, "note", "") or ""]
+    text = html.unescape(text)
     return any(p and p[:40] in text for p in pieces if len(p) > 15)
 
 
