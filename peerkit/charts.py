@@ -68,6 +68,8 @@ def _png(fig: Figure) -> bytes:
 
 def _header(fig: Figure, view: Mapping) -> None:
     fig.suptitle(view.get("title", ""), x=0.02, ha="left", fontsize=15, fontweight="bold")
+    if view.get("status"):  # a note under the title
+        fig.text(0.02, 0.86, view["status"], fontsize=SMALLEST_PT, color=_INK, style="italic")
     if view.get("banner"):
         fig.text(
             0.98,
@@ -136,6 +138,7 @@ def _columns(
     for x, count in zip(xs, counts, strict=True):
         if count:
             ax.text(x, count, str(count), ha="center", va="bottom", fontsize=SMALLEST_PT)
+    ax.set_ylim(0, max(ax.get_ylim()[1], max([1, *counts]) * 1.25))  # room for the counts
     ax.set_xticks(values, [fmt(v) for v in values], fontsize=SMALLEST_PT)
     ax.set_xlabel(f"◀ {scale['low']}   ·   {scale['high']} ▶", fontsize=SMALLEST_PT)
     ax.yaxis.set_visible(False)
@@ -218,7 +221,12 @@ def poll_png(
 
 
 def pre_post_png(
-    question: ScaleQuestion, comparison: Mapping, *, below_minimum: int | None = None
+    question: ScaleQuestion,
+    comparison: Mapping,
+    *,
+    below_minimum: int | None = None,
+    note: str = "",
 ) -> bytes:
-    """How one scale moved between its "pre" and "post" questions, as PNG."""
-    return view_png(pre_post_view(question, comparison, min_group=below_minimum))
+    """How one scale moved between its "pre" and "post" questions, as PNG, with an optional
+    ``note`` under the title."""
+    return view_png(pre_post_view(question, comparison, min_group=below_minimum, status=note))
