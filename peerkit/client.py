@@ -26,6 +26,7 @@ from typing import Any
 from . import room as rules
 from .config import data_home, read_private, write_private
 from .content import Content, load_content
+from .errors import ClientError, ServiceUnavailable
 from .model import MIN_GROUP_SIZE, Question, question_from_dict
 from .store import Participant, QuestionRecord, SQLiteStore, Store, StoreError
 from .watcher import RoomState, Watcher
@@ -40,21 +41,6 @@ __all__ = [
     "Session",
     "data_home",
 ]
-
-
-class ClientError(Exception):
-    """The service or store refused a request; ``message`` says why in plain words."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
-class ServiceUnavailable(ClientError):
-    """The poll service could not be reached. Answers are not lost: try again shortly."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__("unavailable", message)
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,13 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .client import Results, Session
+from .errors import ClientError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["QuestionState", "RoomState", "Subscription", "Update", "Watcher"]
+__all__ = ["Followed", "QuestionState", "RoomState", "Subscription", "Update", "Watcher"]
 
 #: Seconds the feed is asked to wait for a change before answering "nothing new".
 FEED_TIMEOUT = 25.0
@@ -89,7 +88,7 @@ class Update:
 
     room: RoomState | None
     question: QuestionState | None = None
-    results: Results | None = None
+    results: Any = None  #: the session's ``Results`` for the question, if any
     error: str = ""
 
 
@@ -122,10 +121,20 @@ def _signature(question: QuestionState | None) -> tuple:
     return (question.id, question.state, question.revealed, question.version)
 
 
+class Followed(Protocol):
+    """What the watcher needs of a session (:class:`peerkit.client.Session` provides it)."""
+
+    def room_state(self) -> RoomState: ...
+
+    async def room_changes(self, after: int, timeout: float = 25) -> RoomState: ...
+
+    async def aresults(self, question_id: int) -> Any: ...
+
+
 class Watcher:
     """Follows one session's room and notifies subscribers; one per session."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Followed) -> None:
         self.session = session
         self.room: RoomState | None = None
         self.error = ""
@@ -176,8 +185,6 @@ class Watcher:
 
     async def run(self) -> None:
         """Await changes and deliver them until stopped, reconnecting with backoff."""
-        from .client import ClientError
-
         backoff = 0.5
         loop = asyncio.get_running_loop()
         last = -MIN_INTERVAL  # loop time of the last delivery
@@ -213,11 +220,9 @@ class Watcher:
 
     async def deliver(self, room: RoomState) -> None:
         """Tell every subscriber whose part of the room changed, fetching results as needed."""
-        from .client import ClientError
-
         recovered = bool(self.error)
         self.room, self.error = room, ""
-        fetched: dict[int, Results | None] = {}
+        fetched: dict[int, Any] = {}
         for subscription in list(self._subscriptions):
             if recovered:
                 subscription.seen = None
