@@ -158,6 +158,9 @@ def test_wheel_carries_both_licences_and_the_content(built: dict[str, Path]) -> 
         assert f"{info}/licenses/LICENSE" in names
         assert f"{info}/licenses/LICENSE-CONTENT" in names
         assert "peerkit/data/README.md" in names
+        # The browser modules the widgets and the service load (no build step: plain files).
+        shared = {"chart.js", "chart.css", "status.js", "choice.js", "slider.js", "keys.js"}
+        assert {f"peerkit/static/{name}" for name in shared} <= names
         assert wheel.read(f"{info}/licenses/LICENSE") == (ROOT / "LICENSE").read_bytes()
         metadata = wheel.read(f"{info}/METADATA").decode()
     assert "License-Expression: BSD-3-Clause AND CC-BY-4.0" in metadata
