@@ -1,7 +1,7 @@
 // A keyboard-safe choice: native radio buttons in a fieldset whose legend names the group.
 // Arrows move between options (the browser's own radio behaviour), Enter submits, and no key
 // reaches the notebook's shortcuts while the group has focus.
-import { keepKeys } from "./keys.js";
+import { keepKeys, submitButton } from "./keys.js";
 
 let counter = 0;
 
@@ -15,10 +15,13 @@ function render({ model, el }) {
   list.className = "pk-choice-options";
   group.append(list);
   // The chosen value travels with "submit": state updates may still be queued behind it.
-  keepKeys(group, () => {
+  const submit = () => {
     const checked = list.querySelector("input:checked");
     model.send({ event: "submit", value: checked ? checked.value : null });
-  });
+  };
+  const box = document.createElement("div");
+  box.append(group, submitButton(model, submit));
+  keepKeys(box, submit);
 
   const build = () => {
     legend.textContent = model.get("description");
@@ -54,7 +57,7 @@ function render({ model, el }) {
   model.on("change:description", build);
   model.on("change:value", sync);
   model.on("change:disabled", sync);
-  el.append(group);
+  el.append(box);
 }
 
 export default { render };

@@ -1,7 +1,7 @@
 // A keyboard-safe slider: a native range input with a visible label, its poles written at
 // both ends and the words for the current position as its accessible value text. Arrows and
 // Home/End move it, Enter submits, and no key reaches the notebook's shortcuts.
-import { keepKeys } from "./keys.js";
+import { keepKeys, submitButton } from "./keys.js";
 
 let counter = 0;
 
@@ -23,7 +23,9 @@ function render({ model, el }) {
   row.append(low, input, high);
   box.append(label, row, readout);
   // The position travels with "submit": state updates may still be queued behind it.
-  keepKeys(box, () => model.send({ event: "submit", value: Number(input.value) }));
+  const submit = () => model.send({ event: "submit", value: Number(input.value) });
+  box.append(submitButton(model, submit));
+  keepKeys(box, submit);
   input.addEventListener("input", () => {
     model.set("value", Number(input.value));
     model.save_changes();

@@ -232,6 +232,13 @@ class _AnswerWidget(w.VBox):
         super().close()
 
 
+def _show_submit_in(control: ChoiceInput | SliderInput, submit: w.Button) -> None:
+    """Draw ``submit`` inside the keyboard-safe ``control`` (which sends the value it shows
+    with the press); the Python button keeps the state, its label and whether it is enabled."""
+    traitlets.dlink((submit, "description"), (control, "submit_label"))
+    traitlets.dlink((submit, "disabled"), (control, "submit_disabled"))
+
+
 class ScenarioVote(_AnswerWidget):
     """A scenario vote: the vignette, its options, submit and change answer."""
 
@@ -247,9 +254,10 @@ class ScenarioVote(_AnswerWidget):
         )
         super().__init__(session, scenario_id, tag, **kwargs)
         self.options.on_submit(lambda: self._submit(self.value()))
+        _show_submit_in(self.options, self.submit)
         self.pass_button.layout.display = "none"  # pass is one of the options
         self.options.observe(self._picked, "value")
-        answer = [] if self.watching else [self.options, w.HBox([self.submit])]
+        answer = [] if self.watching else [self.options]
         self.children = [
             header(question.title, question.vignette),
             w.HTML(f"<p><strong>{text(question.prompt)}</strong></p>"),
@@ -298,6 +306,7 @@ class AutonomySlider(_AnswerWidget):
         self.anchor = StatusLine()
         super().__init__(session, scale_id, tag, **kwargs)
         self.slider.on_submit(lambda: self._submit(self.value()))
+        _show_submit_in(self.slider, self.submit)
         self.submit.disabled = not self.answered
         self.slider.observe(self._moved, "value")
         note = w.HTML(f"<p><em>{text(question.note)}</em></p>") if question.note else w.HTML()
@@ -306,7 +315,7 @@ class AutonomySlider(_AnswerWidget):
             header(question.title, question.prompt),
             *answer,
             note,
-            w.HBox([self.submit, self.pass_button]),
+            w.HBox([self.pass_button]),
             self.controls,
             self.status,
         ]

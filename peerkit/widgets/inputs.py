@@ -7,6 +7,7 @@ with visible labels that keep every key but Tab, and send "submit" when Enter is
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,7 @@ def _module(name: str) -> str:
     module per widget, so it cannot import a sibling file)."""
     keys = (STATIC / "keys.js").read_text(encoding="utf-8")
     body = (STATIC / name).read_text(encoding="utf-8")
-    return keys + "\n" + body.replace('import { keepKeys } from "./keys.js";\n', "")
+    return keys + "\n" + re.sub(r'^import .* from "\./keys\.js";\n', "", body, flags=re.M)
 
 
 class _Input(anywidget.AnyWidget):
@@ -30,6 +31,12 @@ class _Input(anywidget.AnyWidget):
         sync=True
     )
     disabled = traitlets.Bool(False).tag(sync=True)
+    submit_label = traitlets.Unicode("", help="The control's Submit button; empty: none.").tag(
+        sync=True
+    )
+    submit_disabled = traitlets.Bool(False, help="Submit is greyed out (nothing to send).").tag(
+        sync=True
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
