@@ -1074,7 +1074,8 @@ def test_current_shows_a_participant_only_their_own_answer(api: LiveService) -> 
 
     _, theirs = api("GET", f"/rooms/{room.code}/current", secret=other)
     assert theirs["your_answer"] == "b"
-    assert theirs["etag"] != view["etag"]
+    # The etag covers what the whole room sees, not the caller's own answer.
+    assert theirs["etag"] == view["etag"]
 
     # Revealed with enough answers: the group's tally, and still no teaching material.
     api.answered(qid, api.join(room.code), "c")
@@ -1095,6 +1096,189 @@ def test_current_shows_a_participant_only_their_own_answer(api: LiveService) -> 
     # The facilitator may poll too, and has no answer of their own.
     _, facilitator = api("GET", f"/rooms/{room.code}/current", secret=room.key)
     assert facilitator["your_answer"] is None
+
+
+# --------------------------------------------------------------------------- open pages at scale
+
+#: How long a held page long-poll may wait: far longer than any wake-up may take.
+PAGE_WAIT = 40
+
+
+def follow_pages(
+    bases: list[str],
+    code: str,
+    secrets: list[str],
+    act: Callable[[], object],
+    *,
+    within: float = 5.0,
+) -> tuple[dict, list[dict | None], float]:
+    """Hold one participant page per secret (page i on ``bases[i % len(bases)]``), each
+    long-polling ``current`` as the page does, while ``act`` changes the room. Returns the final
+    view (read afresh from the first service), every page's last view, and the seconds from the
+    end of ``act`` until every page had seen the final view (or ``within``, if some never did).
+    A page that missed a wake-up would be left waiting for its PAGE_WAIT timeout."""
+    from tornado.httpclient import AsyncHTTPClient
+
+    async def main() -> tuple[dict, list[dict | None], float]:
+        client = AsyncHTTPClient(force_instance=True, max_clients=len(secrets) + 5)
+        last: list[dict | None] = [None] * len(secrets)
+
+        async def get(i: int, after: str | None) -> dict:
+            query = f"?after={after}&timeout={PAGE_WAIT}" if after else ""
+            reply = await client.fetch(
+                f"{bases[i % len(bases)]}{API}/rooms/{code}/current{query}",
+                headers={"Authorization": f"Bearer {secrets[i]}"},
+                request_timeout=PAGE_WAIT + 20,
+            )
+            return json.loads(reply.body)
+
+        async def page(i: int) -> None:
+            view = last[i] = await get(i, None)
+            while True:
+                view = last[i] = await get(i, view["etag"])
+
+        tasks = [asyncio.create_task(page(i)) for i in range(len(secrets))]
+        for _ in range(200):
+            if all(last):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # every page is waiting by now
+        await asyncio.get_running_loop().run_in_executor(None, act)
+        acted = time.monotonic()
+        final = await get(0, None)
+        while time.monotonic() - acted < within:
+            if all(v is not None and v["etag"] == final["etag"] for v in last):
+                break
+            await asyncio.sleep(0.02)
+        seconds = time.monotonic() - acted
+        failed = [t.exception() for t in tasks if t.done() and not t.cancelled()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        client.close()
+        assert not failed, f"{len(failed)} pages failed, e.g. {failed[0]!r}"
+        return final, last, seconds
+
+    return asyncio.run(main())
+
+
+def rapid_sequence(
+    service: Client, answering: list[Client], room: Room, tokens: list[str]
+) -> Callable[[], dict[str, Any]]:
+    """The facilitator runs through two questions as fast as the API answers: open, answers,
+    close, reveal, hide, reveal, next, answers, close, reveal, reset, open, answers, close,
+    reveal. Answers go through ``answering`` in turn. Returns what each token answered last."""
+    answers: dict[str, Any] = {}
+
+    def act() -> dict[str, Any]:
+        first = service.add(room, "housing-call")["id"]
+        second = service.add(room, "housing-call")["id"]
+
+        def answer_all(qid: int, options: str) -> None:
+            for n, token in enumerate(tokens[:5]):
+                via = answering[n % len(answering)]
+                answers[token] = via.answered(qid, token, options[n % len(options)])["answer"]
+
+        service.act(room, first, "open")
+        answer_all(first, "abcab")
+        for action in ("close", "reveal", "hide", "reveal"):
+            service.act(room, first, action)
+        service.act(room, second, "open")  # the next question
+        answers.clear()
+        answer_all(second, "edc")
+        for action in ("close", "reveal", "reset", "open"):
+            service.act(room, second, action)
+        answers.clear()
+        answer_all(second, "bd")
+        for action in ("close", "reveal"):
+            service.act(room, second, action)
+        return answers
+
+    return act
+
+
+def check_pages(final: dict, last: list[dict | None], secrets: list[str], answers: dict) -> None:
+    """Every page shows the final view, with its own answer."""
+    shared = {k: v for k, v in final.items() if k != "your_answer"}
+    assert final["question"]["state"] == "closed" and final["question"]["revealed"] is True
+    assert final["results"]["counts"]["b"] == 3 and final["results"]["counts"]["d"] == 2
+    for i, view in enumerate(last):
+        assert view is not None, f"page {i} saw nothing"
+        assert {k: v for k, v in view.items() if k != "your_answer"} == shared, f"page {i}"
+        assert view["your_answer"] == answers.get(secrets[i]), f"page {i}"
+
+
+def test_200_open_pages_all_see_the_end_of_a_rapid_sequence(api: LiveService) -> None:
+    room = api.room()
+    tokens = [api.join(room.code) for _ in range(20)]
+    pages = [tokens[i % len(tokens)] for i in range(199)] + [room.key]  # several tabs each
+    answers: dict[str, Any] = {}
+    act = rapid_sequence(api, [api], room, tokens)
+    final, last, seconds = follow_pages([api.base], room.code, pages, lambda: answers.update(act()))
+    check_pages(final, last, pages, answers)
+    assert seconds < 5, "some pages were not woken by the last change"
+    assert api.app.peerkit.live.waiting() <= len(pages)
+
+
+def test_a_page_is_not_woken_by_answers_that_change_nothing_it_shows(api: LiveService) -> None:
+    room = api.room()
+    me, other = api.join(room.code), api.join(room.code)
+    qid = api.opened(room, "housing-call")
+    _, view = api("GET", f"/rooms/{room.code}/current", secret=me)
+
+    def wait(timeout: float) -> dict:
+        status, body = api(
+            "GET", f"/rooms/{room.code}/current?after={view['etag']}&timeout={timeout}", secret=me
+        )
+        assert status == 200, body
+        return body
+
+    waiting = background(timed(wait, 1.5))
+    time.sleep(0.3)
+    started = time.monotonic()
+    api.answered(qid, me, "c")  # the page's own answer: its PUT's reply says it was saved
+    api.answered(qid, other, "a")
+    api.answered(qid, other, "b")
+    same, returned = waiting.result(timeout=10)
+    assert returned - started > 1.0, "an answer woke a page whose view it did not change"
+    assert same["etag"] == view["etag"]
+    assert same["your_answer"] == "c"  # yet the reply carries the answer just saved
+
+    # Revealed results that answers move do wake it (at most once a second).
+    api.act(room, qid, "reveal")
+    _, view = api("GET", f"/rooms/{room.code}/current", secret=me)
+    assert view["results"] is None  # two answers: below the room's minimum group
+    waiting = background(timed(wait, 20))
+    time.sleep(0.3)
+    answered = time.monotonic()
+    api.answered(qid, api.join(room.code), "a")
+    moved, returned = waiting.result(timeout=10)
+    assert returned - answered < 2.5
+    assert moved["results"]["counts"]["a"] == 1 and moved["results"]["total"] == 3
+
+
+def test_a_long_poll_whose_client_went_away_stops_waiting(api: LiveService) -> None:
+    room = api.room()
+    token = api.join(room.code)
+    _, view = api("GET", f"/rooms/{room.code}/current", secret=token)
+    live = api.app.peerkit.live
+    before = live.waiting()
+    host, port = urlsplit(api.base).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(
+            f"GET {API}/rooms/{room.code}/current?after={view['etag']}&timeout=50 HTTP/1.1\r\n"
+            f"Host: {host}\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+        )
+        for _ in range(100):
+            if live.waiting() > before:
+                break
+            time.sleep(0.02)
+        assert live.waiting() == before + 1
+    for _ in range(100):  # closed: the service stops waiting at once, not after 50 s
+        if live.waiting() == before:
+            break
+        time.sleep(0.02)
+    assert live.waiting() == before
 
 
 # --------------------------------------------------------------------------- export

@@ -8,11 +8,12 @@ store error into an HTTP error, write JSON. Every error reaches the client as
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import tornado.web
 
@@ -30,12 +31,15 @@ from ..store import (
     Unauthorized,
 )
 from .limits import Buckets, Limits, retry_after
-from .worker import StoreWorker
+from .live import LiveRooms
+from .worker import StoreWorker, wait_until
 
 if TYPE_CHECKING:
     from .hubauth import HubFacilitators
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: The largest JSON body a handler reads.
 MAX_BODY = 16 * 1024
@@ -95,11 +99,12 @@ class ServiceState:
     #: Set when the service runs under JupyterHub: hub sign-in decides who may create rooms.
     hub_auth: HubFacilitators | None = None
     worker: StoreWorker = field(init=False)
-    #: Room code -> the participants' snapshot of the room (see views.room_snapshot).
-    snapshots: dict = field(init=False, default_factory=dict)
+    #: What the participant pages of each room are shown, kept in memory.
+    live: LiveRooms = field(init=False)
 
     def __post_init__(self) -> None:
         self.worker = StoreWorker(self.store)
+        self.live = LiveRooms(self.worker)
 
 
 def set_security_headers(handler: tornado.web.RequestHandler) -> None:
@@ -127,11 +132,34 @@ class BaseHandler(tornado.web.RequestHandler):
         return self.service.worker
 
     @property
+    def live(self) -> LiveRooms:
+        return self.service.live
+
+    @property
     def content(self) -> Content | None:
         return self.service.content
 
     def set_default_headers(self) -> None:
         set_security_headers(self)
+
+    # -- long-polls -------------------------------------------------------------------------
+    _waiting: asyncio.Future | None = None
+    #: The client closed its connection while this request waited.
+    gone = False
+
+    async def wait_for(self, future: asyncio.Future, deadline: float) -> bool:
+        """Wait for ``future`` (a change) until the loop time ``deadline``: True if it came.
+        Gives up at once when the client closes its connection (then :attr:`gone` is set)."""
+        self._waiting = future
+        try:
+            return await wait_until(future, deadline)
+        finally:
+            self._waiting = None
+
+    def on_connection_close(self) -> None:
+        self.gone = True
+        if self._waiting is not None:
+            self._waiting.cancel()
 
     # -- errors ------------------------------------------------------------------------------
     def write_error(self, status_code: int, **kwargs: Any) -> None:
@@ -163,8 +191,12 @@ class BaseHandler(tornado.web.RequestHandler):
 
     async def call(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a store call and map its refusal to an HTTP error."""
+        return await self.refusals(self.worker.run(func, *args, **kwargs))
+
+    async def refusals(self, work: Awaitable[T]) -> T:
+        """Await ``work``, mapping a store's refusal to an HTTP error."""
         try:
-            return await self.worker.run(func, *args, **kwargs)
+            return await work
         except RoomNotFound as exc:
             # Guessing join codes: unknown codes from one address are slowed down to a trickle.
             self.limit("unknown_codes", self.request.remote_ip)
@@ -248,7 +280,7 @@ class BaseHandler(tornado.web.RequestHandler):
     async def role(self, code: str) -> tuple[str, int | None]:
         """('facilitator', None) or ('participant', participant id) for the secret presented."""
         secret = self.secret()
-        found = await self.call(_role_of, self.store, code, secret)  # one trip to the store
+        found = await self.refusals(self.live.role(code, secret))  # remembered per room
         if found is None:
             raise ApiError(
                 403, "forbidden", "this token is not known in this room; join the room again"
@@ -288,18 +320,6 @@ def store_error(exc: StoreError) -> ApiError:
         )
     status = next((_STATUS[t] for t in type(exc).__mro__ if t in _STATUS), 400)
     return ApiError(status, exc.code, exc.message)
-
-
-def _role_of(store: Store, code: str, secret: str) -> tuple[str, int | None] | None:
-    """On the store thread: ('facilitator', None), ('participant', id), or None for a secret
-    unknown in the room; NotFound for an unknown room."""
-    store.room(code)
-    if store.check_facilitator(code, secret):
-        return "facilitator", None
-    try:
-        return "participant", store.participant(code, secret)
-    except Unauthorized:
-        return None
 
 
 class ApiNotFoundHandler(BaseHandler):

@@ -150,9 +150,18 @@ class ResultsHandler(BaseHandler):
         while after is not None:
             # Taken before reading: a change in between is not missed.
             changed = self.worker.changed(record.room_code)
-            record, state = await self.call(_results_after, self.store, record.id, after)
-            if state is not None or not await self.worker.wait(changed, deadline):
+            try:
+                record, state = await self.call(_results_after, self.store, record.id, after)
+            except BaseException:
+                changed.cancel()
+                raise
+            if state is not None:
+                changed.cancel()
                 break
+            if not await self.wait_for(changed, deadline):
+                break
+        if self.gone:
+            return
         self.send(await self._results(record, role, state))
 
     async def _results(

@@ -4,16 +4,13 @@ the CSV export and the before-and-after comparison."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import ipaddress
-import json
 from typing import Any
 
 from .. import __version__
 from ..model import results_visible
 from ..store.base import rows_to_csv, secret_hash, secret_matches
 from .base import CODE, ApiError, BaseHandler
-from .views import room_snapshot
 
 #: The longest room title, in characters.
 MAX_TITLE = 200
@@ -94,36 +91,32 @@ class JoinHandler(BaseHandler):
         self.limit("joins", self.request.remote_ip)
         # The store counts and joins in one transaction: the cap holds across processes too.
         participant = await self.call(self.store.join, code, limit=self.service.max_participants)
-        self.worker.notify(participant.room_code)
         self.send({"room": participant.room_code, "token": participant.token}, 201)
 
 
 class CurrentHandler(BaseHandler):
     """The participant page's one call: the room's current question, its state, the caller's own
-    answer and, once visible, the group's results. ``?after=<etag>`` waits for a change."""
+    answer and, once visible, the group's results. ``?after=<etag>`` waits for a change.
+
+    Served from memory (:mod:`.live`): the room's view is built once per change for every page,
+    and a waiting page is woken only when that view changes."""
 
     async def get(self, code: str) -> None:
         after = self.get_query_argument("after", None)
         wait = self.wait_seconds()
         _, participant = await self.role(code)
-        room = await self.call(self.store.room, code)
+        room = self.live.get(code)
+        assert room is not None  # role() has just remembered who is asking in it
         deadline = asyncio.get_running_loop().time() + wait
-        while True:
-            changed = self.worker.changed(room.code)  # taken before reading: no missed wake-up
-            view = await self._view(code, participant)
-            if after is None or view["etag"] != after:
-                break
-            if not await self.worker.wait(changed, deadline):
-                break
-        self.send(view)
-
-    async def _view(self, code: str, participant: int | None) -> dict:
-        snap = await self.call(room_snapshot, self.store, code, self.service.snapshots)
-        view = dict(snap.shared)
-        if view["question"] is not None:
-            view["your_answer"] = snap.answers.get(participant) if participant is not None else None
-        view["etag"] = hashlib.sha256(json.dumps(view, sort_keys=True).encode()).hexdigest()[:16]
-        return view
+        view = await self.refusals(self.live.view(room))
+        if after is not None and view.etag == after:
+            # Taken with the view in hand: a change from here on wakes this request.
+            await self.wait_for(room.waiters.add(), deadline)
+            if self.gone:
+                return
+            view = await self.refusals(self.live.view(room))
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(view.body(participant))
 
 
 class PrePostHandler(BaseHandler):

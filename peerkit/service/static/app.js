@@ -211,6 +211,9 @@
         etag = null;
         continue;
       }
+      // The same etag: nothing the room sees has changed (a long-poll that timed out). The
+      // page's own answer is known from its own PUT, so there is nothing to draw.
+      if (view.etag === etag) continue;
       etag = view.etag;
       render(view);
     }
