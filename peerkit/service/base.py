@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -41,8 +42,11 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: The largest JSON body a handler reads.
+#: The largest JSON body a handler reads (413 ``too_large`` above).
 MAX_BODY = 16 * 1024
+#: The largest body the service reads at all: refused from its Content-Length header, before
+#: it is read (``app.ServiceApplication``); the HTTP server's own limit for chunked bodies.
+MAX_REQUEST_BODY = 64 * 1024
 #: Long-polls: the wait when none is asked for, and the longest one granted.
 DEFAULT_WAIT = 25.0
 MAX_WAIT = 55.0
@@ -107,12 +111,18 @@ class ServiceState:
         self.live = LiveRooms(self.worker)
 
 
+#: The headers every response of the service carries.
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Cache-Control", "no-store"),
+)
+
+
 def set_security_headers(handler: tornado.web.RequestHandler) -> None:
-    """The headers every response of the service carries."""
-    handler.set_header("X-Content-Type-Options", "nosniff")
-    handler.set_header("Referrer-Policy", "no-referrer")
-    handler.set_header("X-Frame-Options", "DENY")
-    handler.set_header("Cache-Control", "no-store")
+    for name, value in SECURITY_HEADERS:
+        handler.set_header(name, value)
 
 
 class BaseHandler(tornado.web.RequestHandler):
@@ -227,7 +237,11 @@ class BaseHandler(tornado.web.RequestHandler):
         if not self.request.body:
             return {}
         try:
-            data = json.loads(self.request.body)
+            data = json.loads(self.request.body, parse_constant=_refuse_constant)
+        except _NotJson:
+            raise ApiError(
+                400, "bad_json", "the request body holds NaN or Infinity, which JSON does not allow"
+            ) from None
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise ApiError(400, "bad_json", "the request body is not valid JSON") from None
         if not isinstance(data, dict):
@@ -246,9 +260,12 @@ class BaseHandler(tornado.web.RequestHandler):
         if raw is None:
             return DEFAULT_WAIT
         try:
-            return max(0.0, min(float(raw), MAX_WAIT))
+            seconds = float(raw)
         except ValueError:
-            raise ApiError(400, "bad_request", "'timeout' must be a number of seconds") from None
+            seconds = math.nan
+        if math.isnan(seconds):
+            raise ApiError(400, "bad_request", "'timeout' must be a number of seconds")
+        return max(0.0, min(seconds, MAX_WAIT))
 
     def int_argument(self, name: str) -> int | None:
         raw = self.get_query_argument(name, None)
@@ -306,6 +323,15 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps(data))
+
+
+class _NotJson(Exception):
+    pass
+
+
+def _refuse_constant(name: str) -> None:
+    """Python's json module reads NaN, Infinity and -Infinity; JSON has no such values."""
+    raise _NotJson(name)
 
 
 def store_error(exc: StoreError) -> ApiError:

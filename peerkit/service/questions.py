@@ -12,6 +12,7 @@ from ..model import (
     ModelError,
     ScaleQuestion,
     Tally,
+    json_kind,
     question_from_dict,
     results_visible,
 )
@@ -36,6 +37,10 @@ class QuestionsHandler(BaseHandler):
         if not isinstance(tag, str) or len(tag) > 40:
             raise ApiError(400, "bad_request", "'tag' must be text of at most 40 characters")
         source = data.get("content_id")
+        if source is not None and "question" in data:
+            raise ApiError(
+                400, "bad_request", "send either 'content_id' or an ad hoc 'question', not both"
+            )
         if source is not None:
             if not isinstance(source, str):
                 raise ApiError(400, "bad_request", "'content_id' must be text")
@@ -108,6 +113,13 @@ class ResponseHandler(BaseHandler):
         data = self.body()
         if "answer" not in data:
             raise ApiError(400, "bad_request", 'send your answer as {"answer": ...}')
+        answer = data["answer"]
+        if isinstance(answer, bool) or not isinstance(answer, str | int | float):
+            raise ApiError(
+                400,
+                "bad_request",
+                f"'answer' must be text or a number, not {json_kind(answer)}",
+            )
         # No separate look-up of the question on this hot path: the batch write checks that it
         # exists (the same 404 "not_found"), so a response costs one trip to the store thread.
         qid = int(question_id)
@@ -118,7 +130,7 @@ class ResponseHandler(BaseHandler):
             raise
         self.limit("responses", token)
         try:
-            stored = await self.worker.respond(qid, token, data["answer"])
+            stored = await self.worker.respond(qid, token, answer)
         except StoreError as exc:
             raise store_error(exc) from None
         self.send(

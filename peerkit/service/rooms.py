@@ -27,6 +27,8 @@ class RoomsHandler(BaseHandler):
         data = self.body()
         title = data.get("title", "")
         min_group = data.get("min_group", 3)
+        if isinstance(title, str):
+            title = title.strip()  # the limit counts what is kept
         if not isinstance(title, str) or len(title) > MAX_TITLE:
             raise ApiError(
                 400, "bad_request", f"'title' must be text of at most {MAX_TITLE} characters"
@@ -63,16 +65,24 @@ class RoomsHandler(BaseHandler):
         if hub_auth is not None:  # on a hub every user server is on loopback too
             await hub_auth.require_facilitator(self)
             return
-        try:
-            loopback = ipaddress.ip_address(self.request.remote_ip or "").is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
+        if not _is_loopback(self.request.remote_ip):
             raise ApiError(
                 403,
                 "forbidden",
                 "rooms can be created only from this machine unless a creator key is set",
             )
+
+
+def _is_loopback(address: str | None) -> bool:
+    """Whether a client is on this machine: any address in 127.0.0.0/8, ::1, or an IPv4
+    loopback address written as IPv6 (``::ffff:127.0.0.1``, from a dual-stack socket)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
 
 
 class RoomHandler(BaseHandler):
