@@ -649,14 +649,15 @@ async def bench(args: argparse.Namespace, services: Services) -> dict:
             ("open", lambda view: (view["question"] or {}).get("id") == second["id"]),
             ("close", lambda view: (view["question"] or {}).get("state") == "closed"),
         ):
-            fan_out.append(
-                await idle.measure(
-                    action,
-                    seen,
-                    expect(admin, "POST", f"/api/v1/questions/{second['id']}/{action}", {}, key),
-                    args.time_limit,
-                )
+            cpu0 = services.cpu_seconds()
+            row = await idle.measure(
+                action,
+                seen,
+                expect(admin, "POST", f"/api/v1/questions/{second['id']}/{action}", {}, key),
+                args.time_limit,
             )
+            row["service_cpu_s"] = round(services.cpu_seconds() - cpu0, 2)
+            fan_out.append(row)
         await idle.close()
     for c in [*conns, *page_conns, setup.fac_conn, admin]:
         await c.close()
@@ -839,7 +840,8 @@ def report(result: dict) -> None:
         print(
             f"-- {row['action']} reached {row['pages_seen']} of {row['pages']} idle pages: "
             f"p50 {row['fan_out_p50_ms']} ms, p95 {row['fan_out_p95_ms']} ms, "
-            f"max {row['fan_out_max_ms']} ms ({row['page_errors']} page errors)"
+            f"max {row['fan_out_max_ms']} ms; service CPU {row['service_cpu_s']} s "
+            f"({row['page_errors']} page errors)"
         )
     print(
         "service resident memory (now / peak, MB): before the phases "

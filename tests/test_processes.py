@@ -128,8 +128,9 @@ def test_a_participant_long_poll_wakes_when_another_process_opens_a_question(
     assert body["question"]["id"] == qid and body["question"]["state"] == "open"
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["long-poll", "event-stream"])
 def test_200_open_pages_on_two_processes_all_see_the_end_of_a_rapid_sequence(
-    pair: tuple[Remote, Remote],
+    pair: tuple[Remote, Remote], stream: bool
 ) -> None:
     """Pages held on both processes, the facilitator acting on A, answers stored through both:
     every page ends on the final view, with its own answer, soon after the last change."""
@@ -140,7 +141,7 @@ def test_200_open_pages_on_two_processes_all_see_the_end_of_a_rapid_sequence(
     answers: dict[str, Any] = {}
     act = rapid_sequence(a, [a, b], room, tokens)
     final, last, seconds = follow_pages(
-        [a.base, b.base], room.code, pages, lambda: answers.update(act())
+        [a.base, b.base], room.code, pages, lambda: answers.update(act()), stream=stream
     )
     check_pages(final, last, pages, answers)
     assert seconds < WOKEN_WITHIN, "some pages were not woken by the last change"

@@ -1134,12 +1134,14 @@ def follow_pages(
     act: Callable[[], object],
     *,
     within: float = 5.0,
+    stream: bool = False,
 ) -> tuple[dict, list[dict | None], float]:
     """Hold one participant page per secret (page i on ``bases[i % len(bases)]``), each
-    long-polling ``current`` as the page does, while ``act`` changes the room. Returns the final
-    view (read afresh from the first service), every page's last view, and the seconds from the
-    end of ``act`` until every page had seen the final view (or ``within``, if some never did).
-    A page that missed a wake-up would be left waiting for its PAGE_WAIT timeout."""
+    long-polling ``current`` as the page does (or, with ``stream``, reading its event stream),
+    while ``act`` changes the room. Returns the final view (read afresh from the first
+    service), every page's last view, and the seconds from the end of ``act`` until every page
+    had seen the final view (or ``within``, if some never did). A page that missed a wake-up
+    would be left waiting for its PAGE_WAIT timeout, or for the stream's next change."""
     from tornado.httpclient import AsyncHTTPClient
 
     async def main() -> tuple[dict, list[dict | None], float]:
@@ -1156,9 +1158,30 @@ def follow_pages(
             return json.loads(reply.body)
 
         async def page(i: int) -> None:
+            if stream:
+                await events(i)
             view = last[i] = await get(i, None)
             while True:
                 view = last[i] = await get(i, view["etag"])
+
+        async def events(i: int) -> None:
+            buffer = b""
+
+            def received(chunk: bytes) -> None:
+                nonlocal buffer
+                buffer += chunk
+                while b"\n\n" in buffer:
+                    event, buffer = buffer.split(b"\n\n", 1)
+                    if event.startswith(b"data: "):
+                        last[i] = json.loads(event[6:])
+
+            await client.fetch(
+                f"{bases[i % len(bases)]}{API}/rooms/{code}/current",
+                headers={"Authorization": f"Bearer {secrets[i]}", "Accept": "text/event-stream"},
+                streaming_callback=received,
+                request_timeout=3600,
+            )
+            raise AssertionError(f"page {i}: the event stream ended")
 
         tasks = [asyncio.create_task(page(i)) for i in range(len(secrets))]
         for _ in range(200):
@@ -1241,6 +1264,103 @@ def test_200_open_pages_all_see_the_end_of_a_rapid_sequence(api: LiveService) ->
     check_pages(final, last, pages, answers)
     assert seconds < 5, "some pages were not woken by the last change"
     assert api.app.peerkit.live.waiting() <= len(pages)
+
+
+def test_200_pages_reading_event_streams_all_see_the_end_of_a_rapid_sequence(
+    api: LiveService,
+) -> None:
+    room = api.room()
+    tokens = [api.join(room.code) for _ in range(20)]
+    pages = [tokens[i % len(tokens)] for i in range(199)] + [room.key]
+    answers: dict[str, Any] = {}
+    act = rapid_sequence(api, [api], room, tokens)
+    final, last, seconds = follow_pages(
+        [api.base], room.code, pages, lambda: answers.update(act()), stream=True
+    )
+    check_pages(final, last, pages, answers)
+    assert seconds < 5, "some streams did not carry the last change"
+
+
+def test_current_as_an_event_stream(api: LiveService) -> None:
+    room = api.room()
+    me, other = api.join(room.code), api.join(room.code)
+    qid = api.add(room, "housing-call")["id"]
+    live = api.app.peerkit.live
+    before = live.waiting()
+    host, port = urlsplit(api.base).netloc.split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    sock.sendall(
+        f"GET {API}/rooms/{room.code}/current HTTP/1.1\r\nHost: {host}\r\n"
+        f"Authorization: Bearer {me}\r\nAccept: text/event-stream\r\n\r\n".encode()
+    )
+    received = b""
+
+    def next_event(timeout: float) -> dict | None:
+        """The next data event (each arrives whole, in one chunk of the chunked reply)."""
+        nonlocal received
+        sock.settimeout(timeout)
+        try:
+            while (start := received.find(b"data: ")) < 0 or b"\n\n" not in received[start:]:
+                received += sock.recv(65536)
+        except TimeoutError:
+            return None
+        event, received = received[start + 6 :].split(b"\n\n", 1)
+        return json.loads(event)
+
+    try:
+        first = next_event(5)
+        head = received if first is None else b""
+        assert first is not None, head
+        assert first["question"] is None and first["room"] == room.code
+        acted = time.monotonic()
+        api.act(room, qid, "open")
+        opened = next_event(5)
+        assert opened is not None and time.monotonic() - acted < 2
+        assert opened["question"]["id"] == qid and opened["your_answer"] is None
+        # Answers, its own included, change nothing the stream shows: no event.
+        api.answered(qid, me, "b")
+        api.answered(qid, other, "c")
+        assert next_event(1.0) is None
+        api.act(room, qid, "close")
+        closed = next_event(5)
+        assert closed is not None and closed["question"]["state"] == "closed"
+        assert closed["your_answer"] == "b" and closed["etag"] != opened["etag"]
+        assert live.waiting() == before + 1
+    finally:
+        sock.close()
+    for _ in range(100):  # the page went away: nothing waits for it any more
+        if live.waiting() == before:
+            break
+        time.sleep(0.02)
+    assert live.waiting() == before
+
+
+def test_an_event_stream_starts_with_the_event_stream_headers(api: LiveService) -> None:
+    room = api.room()
+    token = api.join(room.code)
+    host, port = urlsplit(api.base).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            f"GET {API}/rooms/{room.code}/current HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n".encode()
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(4096)
+    lines = head.split(b"\r\n\r\n")[0].decode().split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    assert lines[0] == "HTTP/1.1 200 OK"
+    assert headers["content-type"] == "text/event-stream; charset=utf-8"
+    assert headers["cache-control"] == "no-store"
+    assert headers["transfer-encoding"] == "chunked"
+    # A bad token is still a JSON error, before any event.
+    reply = api.raw(
+        "GET",
+        f"{API}/rooms/{room.code}/current",
+        secret="not-a-token",
+        headers={"Accept": "text/event-stream"},
+    )
+    assert (reply.status, reply.json["error"]["code"]) == (403, "forbidden")
 
 
 def test_a_page_is_not_woken_by_answers_that_change_nothing_it_shows(api: LiveService) -> None:

@@ -7,13 +7,21 @@ import asyncio
 import ipaddress
 from typing import Any
 
+import tornado.iostream
+
 from .. import __version__
 from ..model import results_visible
+from ..store import RoomNotFound
 from ..store.base import rows_to_csv, secret_hash, secret_matches
 from .base import CODE, ApiError, BaseHandler
+from .live import LiveRoom
 
 #: The longest room title, in characters.
 MAX_TITLE = 200
+#: A participant page's event stream ends after this many seconds; the page opens the next.
+STREAM_SECONDS = 600.0
+#: A stream with no change carries a comment this often (seconds).
+HEARTBEAT = 25.0
 
 
 class HealthHandler(BaseHandler):
@@ -106,17 +114,23 @@ class JoinHandler(BaseHandler):
 
 class CurrentHandler(BaseHandler):
     """The participant page's one call: the room's current question, its state, the caller's own
-    answer and, once visible, the group's results. ``?after=<etag>`` waits for a change.
+    answer and, once visible, the group's results. ``?after=<etag>`` waits for a change; with
+    ``Accept: text/event-stream`` the reply is a stream of server-sent events instead, one
+    event per change.
 
     Served from memory (:mod:`.live`): the room's view is built once per change for every page,
     and a waiting page is woken only when that view changes."""
 
     async def get(self, code: str) -> None:
+        streaming = "text/event-stream" in self.request.headers.get("Accept", "")
         after = self.get_query_argument("after", None)
         wait = self.wait_seconds()
         _, participant = await self.role(code)
         room = self.live.get(code)
         assert room is not None  # role() has just remembered who is asking in it
+        if streaming:
+            await self._stream(room, participant)
+            return
         deadline = asyncio.get_running_loop().time() + wait
         view = await self.refusals(self.live.view(room))
         if after is not None and view.etag == after:
@@ -127,6 +141,39 @@ class CurrentHandler(BaseHandler):
             view = await self.refusals(self.live.view(room))
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(view.body(participant))
+
+    async def _stream(self, room: LiveRoom, participant: int | None) -> None:
+        """``data: <view>`` now and after each change, a comment every HEARTBEAT seconds (it
+        shows a dead connection to both ends, and keeps proxies from timing out), and the end
+        of the stream after STREAM_SECONDS (the page then opens the next one)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + STREAM_SECONDS
+        view = await self.refusals(self.live.view(room))  # errors are still JSON errors here
+        self.set_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.set_header("X-Accel-Buffering", "no")  # nginx: pass each event on at once
+        sent = None
+        while True:
+            change = room.waiters.add()  # taken with the view in hand: no change is missed
+            if view.etag != sent:
+                self.write(b"data: %s\n\n" % view.body(participant))
+                sent = view.etag
+            else:
+                self.write(b": waiting\n\n")
+            try:
+                await self.flush()
+            except tornado.iostream.StreamClosedError:
+                change.cancel()
+                return
+            await self.wait_for(change, min(end, loop.time() + HEARTBEAT))
+            if self.gone:
+                return
+            if loop.time() >= end:
+                break
+            try:
+                view = await self.live.view(room)
+            except RoomNotFound:  # deleted: the stream ends; the next request gets the 404
+                break
+        self.finish()
 
 
 class PrePostHandler(BaseHandler):
