@@ -130,6 +130,38 @@ class RawConnection:
             await self.close()
         return status, data
 
+    async def events(self, path: str, token: str, on_view) -> None:
+        """Read the server-sent events of ``path`` (a chunked reply), calling ``on_view`` with
+        each data event's JSON, until the stream ends or the task is cancelled."""
+        await self.close()
+        await self._connect()
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n"
+                f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+            ).encode("latin-1")
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        if status != 200 or b"chunked" not in head.lower():
+            raise HTTPError(f"GET {path} as a stream: HTTP {status}")
+        data = buffer = b""
+        while more := await self.reader.read(65536):  # whatever has arrived, in one await
+            data += more
+            while (eol := data.find(b"\r\n")) >= 0:  # every whole chunk in it
+                size = int(data[:eol].split(b";")[0], 16)
+                if size == 0:
+                    return
+                if len(data) < eol + size + 4:
+                    break
+                buffer += data[eol + 2 : eol + 2 + size]
+                data = data[eol + size + 4 :]
+            while b"\n\n" in buffer:
+                event, buffer = buffer.split(b"\n\n", 1)
+                if event.startswith(b"data: "):
+                    on_view(json.loads(event[6:]))
+
     async def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
@@ -372,6 +404,7 @@ class Setup:
     fac_conn: object
     pages: list  # one per participant when --pages: the participant page's long-poll
     time_limit: float
+    streams: bool = True  # pages read event streams (else they long-poll)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -464,9 +497,21 @@ async def facilitator(
         phase.polls.append((now, version))
 
 
-async def page(conn, code: str, token: str, phase: Phase, deadline: float) -> None:
-    """What the participant page does while open: long-poll the room's current question, 25 s
-    at a time, as static/app.js does. Stopped (cancelled) when the phase ends."""
+async def page(conn, code: str, token: str, phase: Phase, deadline: float, stream: bool) -> None:
+    """What the participant page does while open: read the room's event stream (``stream``),
+    as static/app.js does, or long-poll it 25 s at a time, as it does where streams do not
+    get through. Stopped (cancelled) when the phase ends."""
+    if stream:
+
+        def seen(view: dict) -> None:
+            phase.page_polls += 1
+
+        try:
+            await conn.events(f"/api/v1/rooms/{code}/current", token, seen)
+        except (OSError, asyncio.IncompleteReadError, ValueError, HTTPError) as exc:
+            phase.page_errors += 1
+            print(f"page stream failed: {exc!r}", file=sys.stderr)
+        return
     etag = None
     for _ in range(MAX_POLLS):
         if time.monotonic() > deadline or phase.participants_done.is_set():
@@ -500,7 +545,7 @@ async def drive(setup: Setup, first_round: int, rounds: int, rate: float | None)
     database_cpu0 = service.database_cpu_seconds()
     watcher = asyncio.create_task(facilitator(setup.fac_conn, qid, key, v0, phase, deadline))
     pages = [
-        asyncio.create_task(page(c, setup.code, tokens[i], phase, deadline))
+        asyncio.create_task(page(c, setup.code, tokens[i], phase, deadline, setup.streams))
         for i, c in enumerate(setup.pages)
     ]
     await asyncio.sleep(0.05 if not pages else 1.0)  # let the long-polls settle in
@@ -619,14 +664,17 @@ async def bench(args: argparse.Namespace, services: Services) -> dict:
     join_seconds = time.perf_counter() - t0
     tokens = [j["token"] for j in joined]
 
+    streams = args.page_mode == "stream"
     idle = None
     if args.idle_pages:
-        idle = IdlePages(Conn, ports, code, args.idle_pages)
+        idle = IdlePages(Conn, ports, code, args.idle_pages, streams)
         await idle.open()
     memory_before = [service.memory_mb() for service in services.items]
 
     page_conns = [Conn(ports[i % len(ports)]) for i in range(args.participants)]
-    setup = Setup(services, admin, code, key, qid, tokens, conns, Conn(port), [], args.time_limit)
+    setup = Setup(
+        services, admin, code, key, qid, tokens, conns, Conn(port), [], args.time_limit, streams
+    )
     # --compare-pages: the same phases with pages closed, then open, in one run.
     variants = [False, True] if args.compare_pages else [args.pages]
     phases, first_round = [], 0
@@ -649,7 +697,7 @@ async def bench(args: argparse.Namespace, services: Services) -> dict:
             ("open", lambda view: (view["question"] or {}).get("id") == second["id"]),
             ("close", lambda view: (view["question"] or {}).get("state") == "closed"),
         ):
-            cpu0 = services.cpu_seconds()
+            cpu0, client0 = services.cpu_seconds(), time.process_time()
             row = await idle.measure(
                 action,
                 seen,
@@ -657,6 +705,7 @@ async def bench(args: argparse.Namespace, services: Services) -> dict:
                 args.time_limit,
             )
             row["service_cpu_s"] = round(services.cpu_seconds() - cpu0, 2)
+            row["client_cpu_s"] = round(time.process_time() - client0, 2)
             fan_out.append(row)
         await idle.close()
     for c in [*conns, *page_conns, setup.fac_conn, admin]:
@@ -671,6 +720,7 @@ async def bench(args: argparse.Namespace, services: Services) -> dict:
         "processes": len(ports),
         "participants": args.participants,
         "pages": bool(args.pages),
+        "page_mode": args.page_mode,
         "rounds": args.rounds,
         "join_seconds": round(join_seconds, 3),
         "connections_opened": sum(c.connects for c in conns),
@@ -715,8 +765,9 @@ class IdlePages:
     round-robin across the service processes. :meth:`measure` times how long a facilitator's
     action takes to reach every one of them."""
 
-    def __init__(self, Conn, ports: list[int], code: str, count: int) -> None:
+    def __init__(self, Conn, ports: list[int], code: str, count: int, streams: bool) -> None:
         self.code = code
+        self.streams = streams
         self.conns = [Conn(ports[i % len(ports)]) for i in range(count)]
         self.tokens: list[str] = []
         self.etags: list[str | None] = [None] * count
@@ -746,9 +797,22 @@ class IdlePages:
         self.setup_seconds = round(time.perf_counter() - started, 1)
         print(f"{len(self.conns)} idle pages open in {self.setup_seconds} s", flush=True)
 
+    def _seen(self, i: int, view: dict, now: float) -> None:
+        self.etags[i] = view["etag"]
+        if self.watch is not None:
+            test, _, seen = self.watch
+            if seen[i] is None and test(view):
+                seen[i] = now
+
     async def _wait(self, i: int, token: str) -> None:
         conn = self.conns[i]
         path = f"/api/v1/rooms/{self.code}/current"
+        if self.streams:
+            try:
+                await conn.events(path, token, lambda v: self._seen(i, v, time.perf_counter()))
+            except (OSError, asyncio.IncompleteReadError, ValueError, HTTPError):
+                self.errors += 1
+            return
         for _ in range(MAX_POLLS):
             try:
                 status, view = await call(
@@ -763,11 +827,7 @@ class IdlePages:
                 self.errors += 1
                 await asyncio.sleep(0.5)
                 continue
-            self.etags[i] = view["etag"]
-            if self.watch is not None:
-                test, _, seen = self.watch
-                if seen[i] is None and test(view):
-                    seen[i] = now
+            self._seen(i, view, now)
 
     async def measure(self, action: str, test, act, time_limit: float) -> dict:
         seen: list[float | None] = [None] * len(self.conns)
@@ -840,7 +900,8 @@ def report(result: dict) -> None:
         print(
             f"-- {row['action']} reached {row['pages_seen']} of {row['pages']} idle pages: "
             f"p50 {row['fan_out_p50_ms']} ms, p95 {row['fan_out_p95_ms']} ms, "
-            f"max {row['fan_out_max_ms']} ms; service CPU {row['service_cpu_s']} s "
+            f"max {row['fan_out_max_ms']} ms; CPU: service {row['service_cpu_s']} s, "
+            f"client {row['client_cpu_s']} s "
             f"({row['page_errors']} page errors)"
         )
     print(
@@ -927,6 +988,13 @@ def main(argv: list[str] | None = None) -> int:
         "long-polling /rooms/{code}/current, as the participant web page does",
     )
     parser.add_argument(
+        "--page-mode",
+        choices=("stream", "poll"),
+        default="stream",
+        help="how open pages follow the room: stream (server-sent events, as the page does; "
+        "default) or poll (long-polls, the page's fallback)",
+    )
+    parser.add_argument(
         "--compare-pages",
         action="store_true",
         help="run the phases twice in one run, pages closed and then open, and print the "
@@ -981,6 +1049,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--participants must be 1..5000 and --rounds 1..1000")
     if not 0 <= args.idle_pages <= 20_000:
         parser.error("--idle-pages must be 0..20000")
+    pages = args.pages or args.compare_pages or args.idle_pages
+    if pages and args.client == "tornado" and args.page_mode == "stream":
+        parser.error("open pages with --client tornado need --page-mode poll")
 
     if args.processes < 1 or (args.processes > 1 and not (args.postgres or _is_url(args.db))):
         parser.error("--processes above 1 needs a shared database: --postgres or --db URL")
