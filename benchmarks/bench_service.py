@@ -359,6 +359,7 @@ class Phase:
     participants: int = 0
     page_polls: int = 0
     page_errors: int = 0
+    pages_ready: set = field(default_factory=set)  # pages that have shown the room once
     expected_version: int = 0
 
 
@@ -505,6 +506,7 @@ async def page(conn, code: str, token: str, phase: Phase, deadline: float, strea
 
         def seen(view: dict) -> None:
             phase.page_polls += 1
+            phase.pages_ready.add(token)
 
         try:
             await conn.events(f"/api/v1/rooms/{code}/current", token, seen)
@@ -530,6 +532,7 @@ async def page(conn, code: str, token: str, phase: Phase, deadline: float, strea
             await asyncio.sleep(0.05)
             continue
         etag = data["etag"]
+        phase.pages_ready.add(token)
 
 
 async def drive(setup: Setup, first_round: int, rounds: int, rate: float | None) -> dict:
@@ -548,7 +551,13 @@ async def drive(setup: Setup, first_round: int, rounds: int, rate: float | None)
         asyncio.create_task(page(c, setup.code, tokens[i], phase, deadline, setup.streams))
         for i, c in enumerate(setup.pages)
     ]
-    await asyncio.sleep(0.05 if not pages else 1.0)  # let the long-polls settle in
+    # Pages are open before anyone answers, as in a room: each has shown the room once (its
+    # first request, the one that looks up whose token it is, is behind it).
+    for _ in range(6000 if pages else 0):
+        if len(phase.pages_ready) >= len(pages):
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05 if not pages else 0.5)
     start = time.perf_counter()
     await asyncio.gather(
         *(
