@@ -337,7 +337,9 @@
   }
 
   function buildQuestion(q) {
-    const ui = { id: q.id, open: true, answer: null, dirty: false, saving: false, error: '' };
+    // open as the question arrived, so arriving at a closed question announces no change
+    const ui = { id: q.id, open: q.state === 'open', answer: null, dirty: false, saving: false,
+      error: '' };
     const changed = () => { ui.dirty = true; ui.error = ''; refresh(); };
     const kit = { choice: choiceKit, scale: scaleKit, text: textKit }[q.kind](q, changed);
     const submit = h('button', { type: 'submit', class: 'primary', text: 'Submit' });
