@@ -9,7 +9,6 @@ responses it is writing before it exits.
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import re
 import secrets
@@ -19,11 +18,10 @@ import struct
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from .client import data_home
+from .config import data_home, environment
+from .resume import kept_room
 
 SERVICE_LINE = re.compile(r"listening on (http://\S+)")
 
@@ -100,34 +98,6 @@ def start_service(
     raise RuntimeError("the poll service did not start; run `peerkit serve` to see why")
 
 
-def _request(url: str, body: dict | None = None, key: str | None = None) -> dict:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method="POST" if data else "GET")  # noqa: S310
-    request.add_header("Content-Type", "application/json")
-    if key:
-        request.add_header("Authorization", f"Bearer {key}")
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        return json.loads(response.read())
-
-
-def room_for_lab(
-    service_url: str, state_file: Path, create_key: str, new_room: bool, title: str
-) -> dict:
-    """Resume the room kept in ``state_file`` if it still exists, else create one."""
-    if state_file.exists() and not new_room:
-        saved = json.loads(state_file.read_text())
-        try:
-            _request(f"{service_url}/api/v1/rooms/{saved['code']}", key=saved["facilitator_key"])
-            return saved
-        except urllib.error.HTTPError:
-            pass
-    created = _request(f"{service_url}/api/v1/rooms", {"title": title}, key=create_key)
-    saved = {"code": created["code"], "facilitator_key": created["facilitator_key"], "title": title}
-    state_file.touch(mode=0o600)
-    state_file.write_text(json.dumps(saved))
-    return saved
-
-
 def _stop(proc: subprocess.Popen, name: str, grace: float = 15) -> None:
     if proc.poll() is not None:
         return
@@ -156,18 +126,27 @@ def run_lab(
 ) -> int:
     import segno
 
-    from .store import DATABASE_URL_VARIABLE, display_location
+    from .store import display_location
 
     home = data_home()
     home.mkdir(parents=True, exist_ok=True)
-    url = os.environ.get(DATABASE_URL_VARIABLE)
+    url = environment().database_url
     db = None if url else home / "peerkit.db"
     shown = display_location(url) if url else str(db)
-    create_key = os.environ.get("PEERKIT_CREATE_KEY") or secrets.token_urlsafe(24)
+    create_key = environment().create_key or secrets.token_urlsafe(24)
     env = {**os.environ, "PEERKIT_CREATE_KEY": create_key}
     service, local_url = start_service(db, host, port, env)
     try:
-        room = room_for_lab(local_url, home / "lab-room.json", create_key, new_room, title)
+        room = kept_room(
+            local_url,
+            home / "lab-room.json",
+            authorization=f"Bearer {create_key}",
+            title=title,
+            new_room=new_room,
+            slot="lab",
+        )
+        if room is None:
+            raise RuntimeError("the poll service refused to create a room with its own key")
         service_port = local_url.rsplit(":", 1)[1]
         lan = lan_address() if host in ("0.0.0.0", "") else None  # noqa: S104
         public = public_url.rstrip("/") or (f"http://{lan}:{service_port}" if lan else local_url)
@@ -176,7 +155,7 @@ def run_lab(
             PEERKIT_SERVICE_URL=local_url,
             PEERKIT_PUBLIC_URL=public,
             PEERKIT_ROOM=room["code"],
-            PEERKIT_FACILITATOR_KEY=room["facilitator_key"],
+            PEERKIT_FACILITATOR_KEY=room["key"],
         )
         print(f"\nRoom {room['code']} is ready. Participants join at:\n\n    {join_url}\n")
         segno.make(join_url, error="m").terminal(compact=True)

@@ -291,7 +291,8 @@ class AutonomySlider(_AnswerWidget):
 
     def describe_answer(self, answer: object) -> str:
         assert isinstance(self.question, ScaleQuestion)
-        return f"{answer} ({self.question.anchor_for(float(answer))})"  # type: ignore[arg-type]
+        value = float(answer)  # type: ignore[arg-type]
+        return f"{value:g} ({self.question.anchor_for(value)})"  # 2, not 2.0
 
 
 class ReflectionBox(_AnswerWidget):
@@ -317,8 +318,10 @@ class ReflectionBox(_AnswerWidget):
             self.text,
             self.count,
             w.HTML(
-                "<p><em>The facilitator reads reflections first; one is shown to the group only if "
-                "the facilitator approves it, and never with your name.</em></p>"
+                "<p><em>Your reflection stays on this computer; nobody else reads it.</em></p>"
+                if session.mode == "solo" and not session.is_facilitator
+                else "<p><em>The facilitator reads reflections first; one is shown to the group "
+                "only if the facilitator approves it, and never with your name.</em></p>"
             ),
             w.HBox([self.submit, self.pass_button]),
             self.status,

@@ -213,7 +213,7 @@ def test_live_session(page: sync_api.Page, room: Room) -> None:
     assert room.results(scenario)["tally"]["counts"]["c"] == 1
 
     # Change the answer by clicking another option and re-submitting.
-    page.get_by_label(re.compile(r"^I'd mention that I used to dread calls")).check()
+    page.get_by_label(re.compile(r"^I'd say I used to dread calls")).check()
     expect(notice).to_contain_text("You have changed your answer")
     page.get_by_role("button", name="Change answer").click()
     expect(notice).to_have_text(SAVED)
@@ -235,7 +235,7 @@ def test_live_session(page: sync_api.Page, room: Room) -> None:
     results = page.locator("section.results")
     expect(results.get_by_role("heading", name="Group results")).to_be_visible()
     expect(results).to_contain_text("3 people chose an option.")
-    expect(results.locator("li", has_text="I'd mention that")).to_contain_text("2 people (66.7%)")
+    expect(results.locator("li", has_text="I'd say I used to dread")).to_contain_text("2 people (66.7%)")
     expect(results.locator("li", has_text="I'd ask what feels hardest")).to_contain_text(
         "1 person (33.3%)"
     )

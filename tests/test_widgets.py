@@ -224,7 +224,7 @@ def test_console_moderates_and_keeps_flagged_reflections_private(content) -> Non
     assert "may signal crisis" in text
     assert content.safety.resources[0].name in text
     flagged = next(r for r in session.results(info.id).reflections if r["flags"])
-    with pytest.raises(ClientError, match="never shown"):
+    with pytest.raises(ClientError, match="cannot be shown to the group"):
         session.moderate(flagged["id"], True)
     pending = [r for r in session.results(info.id).reflections if not r["flags"]]
     approve_rows = [c for c in console.moderation.children if hasattr(c, "children")]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -37,8 +36,6 @@ from .worker import StoreWorker, wait_until
 
 if TYPE_CHECKING:
     from .hubauth import HubFacilitators
-
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 

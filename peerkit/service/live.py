@@ -30,7 +30,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import results_visible
+from ..room import results_view
 from ..store import ResponseRecord, RoomNotFound, Store, Unauthorized
 from ..store.base import normalise_code
 from .views import participant_view
@@ -281,12 +281,11 @@ def _build(store: Store, room: LiveRoom, reread: bool) -> tuple[dict, dict[int, 
         return shared, room.answers
     shared["question"] = participant_view(record)
     shared["results"] = None
-    if record.revealed:
-        result = store.tally(record.id)
-        if results_visible(result, revealed=True, min_group=found.min_group):
-            shared["results"] = result.as_dict()
-            if record.question.kind == "text":
-                shared["results"]["reflections"] = store.approved_texts(record.id)
+    results = results_view(store, record, "participant", None, (found, store.tally(record.id)))
+    if results.tally is not None:
+        shared["results"] = results.tally.as_dict()
+        if results.approved is not None:
+            shared["results"]["reflections"] = list(results.approved)
     if reread or room.answers_for != record.id:
         room.answers = store.answers_by_participant(record.id)
         room.answers_for = record.id
