@@ -235,7 +235,9 @@ def test_live_session(page: sync_api.Page, room: Room) -> None:
     results = page.locator("section.results")
     expect(results.get_by_role("heading", name="Group results")).to_be_visible()
     expect(results).to_contain_text("3 people chose an option.")
-    expect(results.locator("li", has_text="I'd say I used to dread")).to_contain_text("2 people (66.7%)")
+    expect(results.locator("li", has_text="I'd say I used to dread")).to_contain_text(
+        "2 people (66.7%)"
+    )
     expect(results.locator("li", has_text="I'd ask what feels hardest")).to_contain_text(
         "1 person (33.3%)"
     )
