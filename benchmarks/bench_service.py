@@ -4,7 +4,7 @@ Run it as a script (it is not a test)::
 
     python benchmarks/bench_service.py [--participants 500] [--rounds 20] [--db PATH]
         [--mode both|saturated|paced] [--rate 2000] [--pages] [--client raw|tornado]
-        [--postgres] [--processes 1]
+        [--postgres] [--processes 1] [--compare-pages] [--idle-pages N]
 
 It starts ``python -m peerkit serve`` as a real subprocess on 127.0.0.1 with a fresh SQLite
 database, creates a room, adds and opens the ``housing-call`` choice question and joins the
@@ -22,6 +22,13 @@ time) over its own keep-alive connection while a facilitator long-polls the resu
 * paced: answers are due at a fixed total rate (``--rate``), spread evenly over participants;
   latency is measured from when an answer was due, so a service that falls behind is charged
   for the wait (no coordinated omission).
+
+``--pages`` keeps every answering participant's page open too (a second connection each,
+long-polling ``current`` 25 s at a time as the page does); ``--compare-pages`` runs the phases
+twice in one run, pages closed and then open, and prints the ratios. ``--idle-pages N`` holds
+N more open pages of participants who never answer; at the end the facilitator opens and then
+closes a second question and the benchmark times how long each takes to reach every one of
+them (fan-out), and it reports the service's resident memory.
 
 It prints throughput, acknowledgement latency and response -> facilitator latency per phase,
 then one line of JSON, and stops the service. All traffic goes to 127.0.0.1; every loop is
@@ -52,6 +59,8 @@ OPTIONS = ("a", "b", "c", "d", "e")
 QUESTION = "housing-call"
 REQUEST_TIMEOUT = 30.0  # seconds for any single request
 POLL_TIMEOUT = 2  # the facilitator's long-poll ?timeout=, so its loop re-checks often
+PAGE_TIMEOUT = 25  # the participant page's long-poll ?timeout=, as static/app.js asks
+SETUP_CONCURRENCY = 100  # idle pages join and connect this many at a time (listen backlog)
 MAX_POLLS = 200_000
 
 
@@ -120,6 +129,38 @@ class RawConnection:
         if close:
             await self.close()
         return status, data
+
+    async def events(self, path: str, token: str, on_view) -> None:
+        """Read the server-sent events of ``path`` (a chunked reply), calling ``on_view`` with
+        each data event's JSON, until the stream ends or the task is cancelled."""
+        await self.close()
+        await self._connect()
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n"
+                f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+            ).encode("latin-1")
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        if status != 200 or b"chunked" not in head.lower():
+            raise HTTPError(f"GET {path} as a stream: HTTP {status}")
+        data = buffer = b""
+        while more := await self.reader.read(65536):  # whatever has arrived, in one await
+            data += more
+            while (eol := data.find(b"\r\n")) >= 0:  # every whole chunk in it
+                size = int(data[:eol].split(b";")[0], 16)
+                if size == 0:
+                    return
+                if len(data) < eol + size + 4:
+                    break
+                buffer += data[eol + 2 : eol + 2 + size]
+                data = data[eol + size + 4 :]
+            while b"\n\n" in buffer:
+                event, buffer = buffer.split(b"\n\n", 1)
+                if event.startswith(b"data: "):
+                    on_view(json.loads(event[6:]))
 
     async def close(self) -> None:
         if self.writer is not None:
@@ -211,6 +252,19 @@ def process_cpu(pid: int) -> tuple[int | None, float]:
     return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_memory_mb(pid: int) -> tuple[float, float]:
+    """A process's resident memory now and at its peak (VmRSS, VmHWM), in MB; NaN once ended."""
+    values = {"VmRSS": math.nan, "VmHWM": math.nan}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in values:
+                values[name] = int(value.split()[0]) / 1024
+    except OSError:
+        pass
+    return round(values["VmRSS"], 1), round(values["VmHWM"], 1)
+
+
 class Service:
     """``python -m peerkit serve`` in a subprocess, on a free loopback port."""
 
@@ -258,6 +312,10 @@ class Service:
             time.sleep(0.02)
         raise RuntimeError(f"the service did not announce its port within {timeout:.0f} s")
 
+    def memory_mb(self) -> tuple[float, float]:
+        """Resident memory of the service process now and at its peak, in MB."""
+        return process_memory_mb(self.proc.pid) if self.proc else (math.nan, math.nan)
+
     def cpu_seconds(self) -> float:
         """User + system CPU time of the service process so far (Linux /proc)."""
         if self.proc is None:
@@ -301,6 +359,7 @@ class Phase:
     participants: int = 0
     page_polls: int = 0
     page_errors: int = 0
+    pages_ready: set = field(default_factory=set)  # pages that have shown the room once
     expected_version: int = 0
 
 
@@ -346,6 +405,7 @@ class Setup:
     fac_conn: object
     pages: list  # one per participant when --pages: the participant page's long-poll
     time_limit: float
+    streams: bool = True  # pages read event streams (else they long-poll)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -438,13 +498,27 @@ async def facilitator(
         phase.polls.append((now, version))
 
 
-async def page(conn, code: str, token: str, phase: Phase, deadline: float) -> None:
-    """What the participant page does while open: long-poll the room's current question."""
+async def page(conn, code: str, token: str, phase: Phase, deadline: float, stream: bool) -> None:
+    """What the participant page does while open: read the room's event stream (``stream``),
+    as static/app.js does, or long-poll it 25 s at a time, as it does where streams do not
+    get through. Stopped (cancelled) when the phase ends."""
+    if stream:
+
+        def seen(view: dict) -> None:
+            phase.page_polls += 1
+            phase.pages_ready.add(token)
+
+        try:
+            await conn.events(f"/api/v1/rooms/{code}/current", token, seen)
+        except (OSError, asyncio.IncompleteReadError, ValueError, HTTPError) as exc:
+            phase.page_errors += 1
+            print(f"page stream failed: {exc!r}", file=sys.stderr)
+        return
     etag = None
     for _ in range(MAX_POLLS):
         if time.monotonic() > deadline or phase.participants_done.is_set():
             return
-        wait = f"?after={etag}&timeout={POLL_TIMEOUT}" if etag else ""
+        wait = f"?after={etag}&timeout={PAGE_TIMEOUT}" if etag else ""
         try:
             status, data = await call(conn, "GET", f"/api/v1/rooms/{code}/current{wait}", key=token)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
@@ -458,6 +532,7 @@ async def page(conn, code: str, token: str, phase: Phase, deadline: float) -> No
             await asyncio.sleep(0.05)
             continue
         etag = data["etag"]
+        phase.pages_ready.add(token)
 
 
 async def drive(setup: Setup, first_round: int, rounds: int, rate: float | None) -> dict:
@@ -473,10 +548,16 @@ async def drive(setup: Setup, first_round: int, rounds: int, rate: float | None)
     database_cpu0 = service.database_cpu_seconds()
     watcher = asyncio.create_task(facilitator(setup.fac_conn, qid, key, v0, phase, deadline))
     pages = [
-        asyncio.create_task(page(c, setup.code, tokens[i], phase, deadline))
+        asyncio.create_task(page(c, setup.code, tokens[i], phase, deadline, setup.streams))
         for i, c in enumerate(setup.pages)
     ]
-    await asyncio.sleep(0.05 if not pages else 1.0)  # let the long-polls settle in
+    # Pages are open before anyone answers, as in a room: each has shown the room once (its
+    # first request, the one that looks up whose token it is, is behind it).
+    for _ in range(6000 if pages else 0):
+        if len(phase.pages_ready) >= len(pages):
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05 if not pages else 0.5)
     start = time.perf_counter()
     await asyncio.gather(
         *(
@@ -494,9 +575,14 @@ async def drive(setup: Setup, first_round: int, rounds: int, rate: float | None)
     phase.expected_version = v0 + len(ok)
     phase.participants_done.set()
     try:
-        await asyncio.wait_for(asyncio.gather(watcher, *pages), time_limit)
+        await asyncio.wait_for(watcher, time_limit)
     except TimeoutError:
         pass
+    for task in pages:  # a page waits up to 25 s for a change that will not come
+        task.cancel()
+    await asyncio.gather(*pages, return_exceptions=True)
+    for c in setup.pages:  # cut mid-request: the next phase connects afresh
+        await c.close()
     final = await expect(admin, "GET", f"/api/v1/questions/{qid}/results", key=key)
 
     errors = [s for s in phase.sent if s.status != 200]
@@ -530,6 +616,7 @@ async def drive(setup: Setup, first_round: int, rounds: int, rate: float | None)
     )
     return {
         "mode": "saturated" if rate is None else f"paced {rate:g}/s",
+        "pages_open": bool(setup.pages),
         "offered_rate": rate,
         "responses_sent": len(phase.sent),
         "responses_ok": len(ok),
@@ -586,18 +673,54 @@ async def bench(args: argparse.Namespace, services: Services) -> dict:
     join_seconds = time.perf_counter() - t0
     tokens = [j["token"] for j in joined]
 
-    pages = [Conn(ports[i % len(ports)]) for i in range(args.participants)] if args.pages else []
+    streams = args.page_mode == "stream"
+    idle = None
+    if args.idle_pages:
+        idle = IdlePages(Conn, ports, code, args.idle_pages, streams)
+        await idle.open()
+    memory_before = [service.memory_mb() for service in services.items]
+
+    page_conns = [Conn(ports[i % len(ports)]) for i in range(args.participants)]
     setup = Setup(
-        services, admin, code, key, qid, tokens, conns, Conn(port), pages, args.time_limit
+        services, admin, code, key, qid, tokens, conns, Conn(port), [], args.time_limit, streams
     )
-    phases = []
-    if args.mode in ("both", "saturated"):
-        phases.append(await drive(setup, 0, args.rounds, None))
-    if args.mode in ("both", "paced"):
-        phases.append(await drive(setup, args.rounds, args.rounds, args.rate))
-    for c in [*conns, *pages, setup.fac_conn, admin]:
+    # --compare-pages: the same phases with pages closed, then open, in one run.
+    variants = [False, True] if args.compare_pages else [args.pages]
+    phases, first_round = [], 0
+    for pages_open in variants:
+        setup.pages = page_conns if pages_open else []
+        if args.mode in ("both", "saturated"):
+            phases.append(await drive(setup, first_round, args.rounds, None))
+            first_round += args.rounds
+        if args.mode in ("both", "paced"):
+            phases.append(await drive(setup, first_round, args.rounds, args.rate))
+            first_round += args.rounds
+
+    fan_out = []
+    if idle is not None:  # every idle page sees the facilitator's next move
+        memory_waiting = [service.memory_mb() for service in services.items]
+        second = await expect(
+            admin, "POST", f"/api/v1/rooms/{code}/questions", {"content_id": QUESTION}, key, 201
+        )
+        for action, seen in (
+            ("open", lambda view: (view["question"] or {}).get("id") == second["id"]),
+            ("close", lambda view: (view["question"] or {}).get("state") == "closed"),
+        ):
+            cpu0, client0 = services.cpu_seconds(), time.process_time()
+            row = await idle.measure(
+                action,
+                seen,
+                expect(admin, "POST", f"/api/v1/questions/{second['id']}/{action}", {}, key),
+                args.time_limit,
+            )
+            row["service_cpu_s"] = round(services.cpu_seconds() - cpu0, 2)
+            row["client_cpu_s"] = round(time.process_time() - client0, 2)
+            fan_out.append(row)
+        await idle.close()
+    for c in [*conns, *page_conns, setup.fac_conn, admin]:
         await c.close()
-    return {
+    memory_after = [service.memory_mb() for service in services.items]
+    result = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "load_average_1min_before": load_before,
@@ -606,11 +729,141 @@ async def bench(args: argparse.Namespace, services: Services) -> dict:
         "processes": len(ports),
         "participants": args.participants,
         "pages": bool(args.pages),
+        "page_mode": args.page_mode,
         "rounds": args.rounds,
         "join_seconds": round(join_seconds, 3),
         "connections_opened": sum(c.connects for c in conns),
         "phases": phases,
+        "comparison": compare(phases) if args.compare_pages else [],
+        "idle_pages": args.idle_pages,
+        "fan_out": fan_out,
+        # (now, peak) resident memory per service process, in MB
+        "service_memory_mb_before_phases": memory_before,
+        "service_memory_mb_after": memory_after,
     }
+    if idle is not None:
+        result["service_memory_mb_idle_pages_waiting"] = memory_waiting
+        result["idle_page_setup_s"] = idle.setup_seconds
+    return result
+
+
+def compare(phases: list[dict]) -> list[dict]:
+    """Pages open against pages closed, per mode: ratios of the figures that matter."""
+    rows = []
+    for mode in dict.fromkeys(p["mode"] for p in phases):
+        closed = next(p for p in phases if p["mode"] == mode and not p["pages_open"])
+        opened = next(p for p in phases if p["mode"] == mode and p["pages_open"])
+
+        def ratio(name: str, a: dict = opened, b: dict = closed) -> float | None:
+            return round(a[name] / b[name], 2) if b[name] else None
+
+        rows.append(
+            {
+                "mode": mode,
+                "ack_p99_ratio": ratio("ack_p99_ms"),
+                "facilitator_p95_ratio": ratio("facilitator_p95_ms"),
+                "throughput_ratio": ratio("responses_per_s"),
+            }
+        )
+    return rows
+
+
+class IdlePages:
+    """``--idle-pages N``: N more participants who only keep the page open (join, read the
+    room, then long-poll it 25 s at a time), each on a connection of its own, dealt
+    round-robin across the service processes. :meth:`measure` times how long a facilitator's
+    action takes to reach every one of them."""
+
+    def __init__(self, Conn, ports: list[int], code: str, count: int, streams: bool) -> None:
+        self.code = code
+        self.streams = streams
+        self.conns = [Conn(ports[i % len(ports)]) for i in range(count)]
+        self.tokens: list[str] = []
+        self.etags: list[str | None] = [None] * count
+        self.tasks: list[asyncio.Task] = []
+        self.watch: tuple | None = None  # (test of a view, time of the action, seen times)
+        self.errors = 0
+        self.setup_seconds = math.nan
+
+    async def open(self) -> None:
+        started = time.perf_counter()
+        gate = asyncio.Semaphore(SETUP_CONCURRENCY)
+
+        async def first(i: int) -> None:
+            async with gate:
+                joined = await expect(
+                    self.conns[i], "POST", f"/api/v1/rooms/{self.code}/join", status=201
+                )
+                self.tokens.append(joined["token"])
+                view = await expect(
+                    self.conns[i], "GET", f"/api/v1/rooms/{self.code}/current", key=joined["token"]
+                )
+                self.etags[i] = view["etag"]
+                self.tasks.append(asyncio.create_task(self._wait(i, joined["token"])))
+
+        await asyncio.gather(*(first(i) for i in range(len(self.conns))))
+        await asyncio.sleep(1.0)  # the last long-polls settle in
+        self.setup_seconds = round(time.perf_counter() - started, 1)
+        print(f"{len(self.conns)} idle pages open in {self.setup_seconds} s", flush=True)
+
+    def _seen(self, i: int, view: dict, now: float) -> None:
+        self.etags[i] = view["etag"]
+        if self.watch is not None:
+            test, _, seen = self.watch
+            if seen[i] is None and test(view):
+                seen[i] = now
+
+    async def _wait(self, i: int, token: str) -> None:
+        conn = self.conns[i]
+        path = f"/api/v1/rooms/{self.code}/current"
+        if self.streams:
+            try:
+                await conn.events(path, token, lambda v: self._seen(i, v, time.perf_counter()))
+            except (OSError, asyncio.IncompleteReadError, ValueError, HTTPError):
+                self.errors += 1
+            return
+        for _ in range(MAX_POLLS):
+            try:
+                status, view = await call(
+                    conn, "GET", f"{path}?after={self.etags[i]}&timeout={PAGE_TIMEOUT}", key=token
+                )
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+                self.errors += 1
+                await conn.close()
+                continue
+            now = time.perf_counter()
+            if status != 200:
+                self.errors += 1
+                await asyncio.sleep(0.5)
+                continue
+            self._seen(i, view, now)
+
+    async def measure(self, action: str, test, act, time_limit: float) -> dict:
+        seen: list[float | None] = [None] * len(self.conns)
+        t0 = time.perf_counter()
+        self.watch = (test, t0, seen)
+        await act
+        deadline = time.monotonic() + time_limit
+        while any(t is None for t in seen) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        self.watch = None
+        delays = [(t - t0) * 1000 for t in seen if t is not None]
+        return {
+            "action": action,
+            "pages": len(seen),
+            "pages_seen": len(delays),
+            "fan_out_p50_ms": round(percentile(delays, 50), 1),
+            "fan_out_p95_ms": round(percentile(delays, 95), 1),
+            "fan_out_max_ms": round(max(delays, default=math.nan), 1),
+            "page_errors": self.errors,
+        }
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for conn in self.conns:
+            await conn.close()
 
 
 def report(result: dict) -> None:
@@ -640,12 +893,36 @@ def report(result: dict) -> None:
         ]
         if p["database_cpu_s"] is not None:
             rows.insert(-2, ("CPU: PostgreSQL server", f"{p['database_cpu_s']} s"))
-        print(f"-- {p['mode']}")
+        print(f"-- {p['mode']}, pages {'open' if p['pages_open'] else 'closed'}")
         width = max(len(name) for name, _ in rows)
         for name, value in rows:
             print(f"   {name:<{width}}  {value}")
         for sample in p["error_samples"]:
             print(f"   error: {sample}")
+    for row in result["comparison"]:
+        print(
+            f"-- {row['mode']}: pages open / pages closed: ack p99 x{row['ack_p99_ratio']}, "
+            f"response -> facilitator p95 x{row['facilitator_p95_ratio']}, "
+            f"responses per second x{row['throughput_ratio']}"
+        )
+    for row in result["fan_out"]:
+        print(
+            f"-- {row['action']} reached {row['pages_seen']} of {row['pages']} idle pages: "
+            f"p50 {row['fan_out_p50_ms']} ms, p95 {row['fan_out_p95_ms']} ms, "
+            f"max {row['fan_out_max_ms']} ms; CPU: service {row['service_cpu_s']} s, "
+            f"client {row['client_cpu_s']} s "
+            f"({row['page_errors']} page errors)"
+        )
+    print(
+        "service resident memory (now / peak, MB): before the phases "
+        f"{result['service_memory_mb_before_phases']}"
+        + (
+            f"; idle pages waiting {result['service_memory_mb_idle_pages_waiting']}"
+            if "service_memory_mb_idle_pages_waiting" in result
+            else ""
+        )
+        + f"; at the end {result['service_memory_mb_after']}"
+    )
 
 
 def serve_profiled(out: str, serve_args: list[str]) -> int:
@@ -720,6 +997,28 @@ def main(argv: list[str] | None = None) -> int:
         "long-polling /rooms/{code}/current, as the participant web page does",
     )
     parser.add_argument(
+        "--page-mode",
+        choices=("stream", "poll"),
+        default="stream",
+        help="how open pages follow the room: stream (server-sent events, as the page does; "
+        "default) or poll (long-polls, the page's fallback)",
+    )
+    parser.add_argument(
+        "--compare-pages",
+        action="store_true",
+        help="run the phases twice in one run, pages closed and then open, and print the "
+        "ratios (ack p99, response -> facilitator p95, responses per second)",
+    )
+    parser.add_argument(
+        "--idle-pages",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also hold N open pages of participants who never answer (each its own "
+        "connection), and at the end time how long opening and closing a question takes to "
+        "reach all of them; reports the service's resident memory",
+    )
+    parser.add_argument(
         "--db",
         help="database file or postgresql:// URL (default: a new SQLite file in a temporary "
         "folder, or with --postgres a new database on a throwaway PostgreSQL server)",
@@ -757,6 +1056,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.participants <= 5000 or not 1 <= args.rounds <= 1000:
         parser.error("--participants must be 1..5000 and --rounds 1..1000")
+    if not 0 <= args.idle_pages <= 20_000:
+        parser.error("--idle-pages must be 0..20000")
+    pages = args.pages or args.compare_pages or args.idle_pages
+    if pages and args.client == "tornado" and args.page_mode == "stream":
+        parser.error("open pages with --client tornado need --page-mode poll")
 
     if args.processes < 1 or (args.processes > 1 and not (args.postgres or _is_url(args.db))):
         parser.error("--processes above 1 needs a shared database: --postgres or --db URL")
@@ -783,7 +1087,9 @@ def main(argv: list[str] | None = None) -> int:
         profile = Path(args.profile_server).resolve() if args.profile_server else None
         services = Services(
             [
-                Service(db_url, tmp / f"service-{n}.log", profile, args.participants)
+                Service(
+                    db_url, tmp / f"service-{n}.log", profile, args.participants + args.idle_pages
+                )
                 for n in range(1, args.processes + 1)
             ],
             database_pid,

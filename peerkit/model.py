@@ -78,10 +78,27 @@ def _check_text(value: object, field_name: str, *, required: bool = True) -> str
     if value is None and not required:
         return ""
     if not isinstance(value, str):
-        raise ModelError(f"'{field_name}' must be text, got {type(value).__name__}", field_name)
+        raise ModelError(f"'{field_name}' must be text, not {json_kind(value)}", field_name)
     if required and not value.strip():
         raise ModelError(f"'{field_name}' must not be empty", field_name)
     return value.strip()
+
+
+def json_kind(value: object) -> str:
+    """What a value read from JSON is, in JSON's own words (for messages to clients)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "a value of another kind"
 
 
 def _is_number(value: object) -> bool:
@@ -166,7 +183,7 @@ class ChoiceQuestion:
             return PASS
         if not isinstance(answer, str):
             raise ResponseError(
-                f"the answer to {self.id!r} must be an option id, got {type(answer).__name__}",
+                f"the answer to {self.id!r} must be an option id, not {json_kind(answer)}",
                 "answer",
             )
         if answer not in self.option_ids:
@@ -252,8 +269,9 @@ class ScaleQuestion:
         if answer == PASS:
             return PASS
         if not _is_number(answer):
+            shown = json_kind(answer) if not isinstance(answer, int | float) else repr(answer)
             raise ResponseError(
-                f"the answer to {self.id!r} must be a number, got {answer!r}", "answer"
+                f"the answer to {self.id!r} must be a number, not {shown}", "answer"
             )
         if not self.min <= answer <= self.max:
             raise ResponseError(
@@ -297,7 +315,7 @@ class TextQuestion:
             return PASS
         if not isinstance(answer, str):
             raise ResponseError(
-                f"the answer to {self.id!r} must be text, got {type(answer).__name__}", "answer"
+                f"the answer to {self.id!r} must be text, not {json_kind(answer)}", "answer"
             )
         text = answer.strip()
         if not text:

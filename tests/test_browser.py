@@ -269,6 +269,11 @@ def test_closed_question_on_arrival(page: sync_api.Page, room: Room) -> None:
 
 
 def test_waiting_then_live_question(page: sync_api.Page, room: Room) -> None:
+    follows: list[tuple[str, str]] = []  # how the page follows the room: (accept, url)
+    page.on(
+        "request",
+        lambda r: "/current" in r.url and follows.append((r.headers.get("accept", ""), r.url)),
+    )
     page.goto(f"{room.service.url}/join/{room.code}")
     expect(page.get_by_text("Waiting for the facilitator to open a question")).to_be_visible()
     prompt = room.add({"question": {"kind": "text", "id": "check-in", "prompt": "How are you?"}})
@@ -277,6 +282,30 @@ def test_waiting_then_live_question(page: sync_api.Page, room: Room) -> None:
     page.get_by_role("button", name="Pass").click()
     expect(page.locator(".notice")).to_contain_text("You passed")
     assert room.results(prompt)["tally"]["passes"] == 1
+    # One event stream carried both the waiting card and the question: no long-polls.
+    assert follows == [
+        ("text/event-stream", f"{room.service.url}/api/v1/rooms/{room.code}/current")
+    ]
+
+
+def test_long_polls_where_event_streams_do_not_get_through(page: sync_api.Page, room: Room) -> None:
+    """A proxy that drops the Accept header gets the JSON reply, not a stream: the page then
+    long-polls, and still follows the room."""
+    polls: list[str] = []
+
+    def without_accept(route: sync_api.Route) -> None:
+        polls.append(route.request.url)
+        headers = {k: v for k, v in route.request.headers.items() if k.lower() != "accept"}
+        route.continue_(headers=headers)
+
+    page.route("**/api/v1/rooms/*/current*", without_accept)
+    page.goto(f"{room.service.url}/join/{room.code}")
+    expect(page.get_by_text("Waiting for the facilitator to open a question")).to_be_visible()
+    scenario = room.add({"content_id": "housing-call"})
+    room.act(scenario, "open")
+    expect(page.locator("#opt-a")).to_be_enabled()
+    assert any("after=" in url for url in polls), polls
+    assert page.problems == []  # type: ignore[attr-defined]
 
 
 def test_unknown_room_code(page: sync_api.Page, service: Service) -> None:

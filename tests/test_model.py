@@ -79,7 +79,7 @@ def test_choice_validation() -> None:
         ResponseError, match="'z' is not an option of 'housing-call'; choose one of a, b, c"
     ):
         q.validate("z")
-    with pytest.raises(ResponseError, match="must be an option id, got int"):
+    with pytest.raises(ResponseError, match="must be an option id, not a number"):
         q.validate(2)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from pg import PostgresServer
-from test_service import REPO, Remote, Room
+from test_service import REPO, Remote, Room, check_pages, follow_pages, rapid_sequence
 
 from peerkit.store import NotFound, open_store
 
@@ -126,6 +126,25 @@ def test_a_participant_long_poll_wakes_when_another_process_opens_a_question(
     path = f"/rooms/{room.code}/current?after={first['etag']}&timeout={POLL_TIMEOUT}"
     body = poll_across(b, path, token, lambda: a.act(room, qid, "open"))
     assert body["question"]["id"] == qid and body["question"]["state"] == "open"
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["long-poll", "event-stream"])
+def test_200_open_pages_on_two_processes_all_see_the_end_of_a_rapid_sequence(
+    pair: tuple[Remote, Remote], stream: bool
+) -> None:
+    """Pages held on both processes, the facilitator acting on A, answers stored through both:
+    every page ends on the final view, with its own answer, soon after the last change."""
+    a, b = pair
+    room = a.room("Rapid")
+    tokens = [(a, b)[n % 2].join(room.code) for n in range(5)]
+    pages = [tokens[i % len(tokens)] for i in range(199)] + [room.key]
+    answers: dict[str, Any] = {}
+    act = rapid_sequence(a, [a, b], room, tokens)
+    final, last, seconds = follow_pages(
+        [a.base, b.base], room.code, pages, lambda: answers.update(act()), stream=stream
+    )
+    check_pages(final, last, pages, answers)
+    assert seconds < WOKEN_WITHIN, "some pages were not woken by the last change"
 
 
 def test_the_room_cap_holds_across_processes(pair: tuple[Remote, Remote]) -> None:

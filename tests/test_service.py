@@ -37,6 +37,7 @@ import tornado.netutil
 from peerkit.content import Content, load_content
 from peerkit.model import PASS
 from peerkit.service import make_app
+from peerkit.service.base import MAX_REQUEST_BODY
 from peerkit.store import InvalidAnswer, ResponseRecord, SQLiteStore
 from peerkit.store.base import JOIN_CODE_ALPHABET
 
@@ -227,7 +228,7 @@ class LiveService(Client):
 
     async def _start(self) -> None:
         self.app = make_app(self.store, content=self._content, **self._kwargs)
-        self.server = tornado.httpserver.HTTPServer(self.app)
+        self.server = tornado.httpserver.HTTPServer(self.app, max_body_size=MAX_REQUEST_BODY)
         sockets = tornado.netutil.bind_sockets(0, self._host, family=socket.AF_INET)
         self.server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
@@ -728,42 +729,46 @@ def answered(api: LiveService) -> tuple[Room, str, dict[str, int], dict[str, Any
     return room, token, qids, valid
 
 
+INVALID = (422, "invalid_answer")  # text or a number that does not fit the question
+NOT_TEXT_OR_NUMBER = (400, "bad_request")  # null, true/false, an array, an object
+
+
 @pytest.mark.parametrize(
-    ("content_id", "answer", "words"),
+    ("content_id", "answer", "refusal", "words"),
     [
-        ("housing-call", "z", "'z' is not an option of 'housing-call'"),
-        ("housing-call", 3, "must be an option id"),
-        ("housing-call", ["a"], "must be an option id"),
-        ("housing-call", None, "must be an option id"),
-        ("autonomy-control", 11, "outside the scale"),
-        ("autonomy-control", -1, "outside the scale"),
-        ("autonomy-control", 2.5, "not a point of the scale"),
-        ("autonomy-control", "5", "must be a number"),
-        ("autonomy-control", True, "must be a number"),
+        ("housing-call", "z", INVALID, "'z' is not an option of 'housing-call'"),
+        ("housing-call", 3, INVALID, "must be an option id"),
+        ("housing-call", ["a"], NOT_TEXT_OR_NUMBER, "not an array"),
+        ("housing-call", None, NOT_TEXT_OR_NUMBER, "not null"),
+        ("autonomy-control", 11, INVALID, "outside the scale"),
+        ("autonomy-control", -1, INVALID, "outside the scale"),
+        ("autonomy-control", 2.5, INVALID, "not a point of the scale"),
+        ("autonomy-control", "5", INVALID, "must be a number"),
+        ("autonomy-control", True, NOT_TEXT_OR_NUMBER, "not true or false"),
         pytest.param(  # once an OverflowError that failed the whole batch (a 500)
-            "autonomy-control", 10**400, "must be a number", id="autonomy-control-huge-int"
+            "autonomy-control", 10**400, INVALID, "must be a number", id="autonomy-control-huge-int"
         ),
-        ("energy", 1.25, "steps of 0.5"),
-        ("energy", 5.5, "outside the scale"),
-        ("rescuer-closing", "y" * 281, "the limit is 280"),
-        ("rescuer-closing", 42, "must be text"),
-        ("rescuer-closing", "   ", "is empty"),
-        ("rescuer-closing", {"text": "hi"}, "must be text"),
+        ("energy", 1.25, INVALID, "steps of 0.5"),
+        ("energy", 5.5, INVALID, "outside the scale"),
+        ("rescuer-closing", "y" * 281, INVALID, "the limit is 280"),
+        ("rescuer-closing", 42, INVALID, "must be text"),
+        ("rescuer-closing", "   ", INVALID, "is empty"),
+        ("rescuer-closing", {"text": "hi"}, NOT_TEXT_OR_NUMBER, "not an object"),
     ],
 )
-def test_invalid_answers_are_422_and_change_nothing(
+def test_invalid_answers_are_refused_and_change_nothing(
     api: LiveService,
     answered: tuple[Room, str, dict[str, int], dict[str, Any]],
     content_id: str,
     answer: Any,
+    refusal: tuple[int, str],
     words: str,
 ) -> None:
     room, token, qids, valid = answered
     qid = qids[content_id]
     version = api.results(qid, room.key)["version"]
     status, body = api.answer(qid, token, answer)
-    assert status == 422, body
-    assert body["error"]["code"] == "invalid_answer"
+    assert (status, body["error"]["code"]) == refusal, body
     assert words in body["error"]["message"], body["error"]["message"]
     assert api.own_answer(qid, token) == valid[content_id]
     results = api.results(qid, room.key)
@@ -1074,7 +1079,8 @@ def test_current_shows_a_participant_only_their_own_answer(api: LiveService) -> 
 
     _, theirs = api("GET", f"/rooms/{room.code}/current", secret=other)
     assert theirs["your_answer"] == "b"
-    assert theirs["etag"] != view["etag"]
+    # The etag covers what the whole room sees, not the caller's own answer.
+    assert theirs["etag"] == view["etag"]
 
     # Revealed with enough answers: the group's tally, and still no teaching material.
     api.answered(qid, api.join(room.code), "c")
@@ -1095,6 +1101,309 @@ def test_current_shows_a_participant_only_their_own_answer(api: LiveService) -> 
     # The facilitator may poll too, and has no answer of their own.
     _, facilitator = api("GET", f"/rooms/{room.code}/current", secret=room.key)
     assert facilitator["your_answer"] is None
+
+
+# --------------------------------------------------------------------------- open pages at scale
+
+#: How long a held page long-poll may wait: far longer than any wake-up may take.
+PAGE_WAIT = 40
+
+
+def follow_pages(
+    bases: list[str],
+    code: str,
+    secrets: list[str],
+    act: Callable[[], object],
+    *,
+    within: float = 5.0,
+    stream: bool = False,
+) -> tuple[dict, list[dict | None], float]:
+    """Hold one participant page per secret (page i on ``bases[i % len(bases)]``), each
+    long-polling ``current`` as the page does (or, with ``stream``, reading its event stream),
+    while ``act`` changes the room. Returns the final view (read afresh from the first
+    service), every page's last view, and the seconds from the end of ``act`` until every page
+    had seen the final view (or ``within``, if some never did). A page that missed a wake-up
+    would be left waiting for its PAGE_WAIT timeout, or for the stream's next change."""
+    from tornado.httpclient import AsyncHTTPClient
+
+    async def main() -> tuple[dict, list[dict | None], float]:
+        client = AsyncHTTPClient(force_instance=True, max_clients=len(secrets) + 5)
+        last: list[dict | None] = [None] * len(secrets)
+
+        async def get(i: int, after: str | None) -> dict:
+            query = f"?after={after}&timeout={PAGE_WAIT}" if after else ""
+            reply = await client.fetch(
+                f"{bases[i % len(bases)]}{API}/rooms/{code}/current{query}",
+                headers={"Authorization": f"Bearer {secrets[i]}"},
+                request_timeout=PAGE_WAIT + 20,
+            )
+            return json.loads(reply.body)
+
+        async def page(i: int) -> None:
+            if stream:
+                await events(i)
+            view = last[i] = await get(i, None)
+            while True:
+                view = last[i] = await get(i, view["etag"])
+
+        async def events(i: int) -> None:
+            buffer = b""
+
+            def received(chunk: bytes) -> None:
+                nonlocal buffer
+                buffer += chunk
+                while b"\n\n" in buffer:
+                    event, buffer = buffer.split(b"\n\n", 1)
+                    if event.startswith(b"data: "):
+                        last[i] = json.loads(event[6:])
+
+            await client.fetch(
+                f"{bases[i % len(bases)]}{API}/rooms/{code}/current",
+                headers={"Authorization": f"Bearer {secrets[i]}", "Accept": "text/event-stream"},
+                streaming_callback=received,
+                request_timeout=3600,
+            )
+            raise AssertionError(f"page {i}: the event stream ended")
+
+        tasks = [asyncio.create_task(page(i)) for i in range(len(secrets))]
+        for _ in range(200):
+            if all(last):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # every page is waiting by now
+        await asyncio.get_running_loop().run_in_executor(None, act)
+        acted = time.monotonic()
+        final = await get(0, None)
+        while time.monotonic() - acted < within:
+            if all(v is not None and v["etag"] == final["etag"] for v in last):
+                break
+            await asyncio.sleep(0.02)
+        seconds = time.monotonic() - acted
+        failed = [t.exception() for t in tasks if t.done() and not t.cancelled()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        client.close()
+        assert not failed, f"{len(failed)} pages failed, e.g. {failed[0]!r}"
+        return final, last, seconds
+
+    return asyncio.run(main())
+
+
+def rapid_sequence(
+    service: Client, answering: list[Client], room: Room, tokens: list[str]
+) -> Callable[[], dict[str, Any]]:
+    """The facilitator runs through two questions as fast as the API answers: open, answers,
+    close, reveal, hide, reveal, next, answers, close, reveal, reset, open, answers, close,
+    reveal. Answers go through ``answering`` in turn. Returns what each token answered last."""
+    answers: dict[str, Any] = {}
+
+    def act() -> dict[str, Any]:
+        first = service.add(room, "housing-call")["id"]
+        second = service.add(room, "housing-call")["id"]
+
+        def answer_all(qid: int, options: str) -> None:
+            for n, token in enumerate(tokens[:5]):
+                via = answering[n % len(answering)]
+                answers[token] = via.answered(qid, token, options[n % len(options)])["answer"]
+
+        service.act(room, first, "open")
+        answer_all(first, "abcab")
+        for action in ("close", "reveal", "hide", "reveal"):
+            service.act(room, first, action)
+        service.act(room, second, "open")  # the next question
+        answers.clear()
+        answer_all(second, "edc")
+        for action in ("close", "reveal", "reset", "open"):
+            service.act(room, second, action)
+        answers.clear()
+        answer_all(second, "bd")
+        for action in ("close", "reveal"):
+            service.act(room, second, action)
+        return answers
+
+    return act
+
+
+def check_pages(final: dict, last: list[dict | None], secrets: list[str], answers: dict) -> None:
+    """Every page shows the final view, with its own answer."""
+    shared = {k: v for k, v in final.items() if k != "your_answer"}
+    assert final["question"]["state"] == "closed" and final["question"]["revealed"] is True
+    assert final["results"]["counts"]["b"] == 3 and final["results"]["counts"]["d"] == 2
+    for i, view in enumerate(last):
+        assert view is not None, f"page {i} saw nothing"
+        assert {k: v for k, v in view.items() if k != "your_answer"} == shared, f"page {i}"
+        assert view["your_answer"] == answers.get(secrets[i]), f"page {i}"
+
+
+def test_200_open_pages_all_see_the_end_of_a_rapid_sequence(api: LiveService) -> None:
+    room = api.room()
+    tokens = [api.join(room.code) for _ in range(20)]
+    pages = [tokens[i % len(tokens)] for i in range(199)] + [room.key]  # several tabs each
+    answers: dict[str, Any] = {}
+    act = rapid_sequence(api, [api], room, tokens)
+    final, last, seconds = follow_pages([api.base], room.code, pages, lambda: answers.update(act()))
+    check_pages(final, last, pages, answers)
+    assert seconds < 5, "some pages were not woken by the last change"
+    assert api.app.peerkit.live.waiting() <= len(pages)
+
+
+def test_200_pages_reading_event_streams_all_see_the_end_of_a_rapid_sequence(
+    api: LiveService,
+) -> None:
+    room = api.room()
+    tokens = [api.join(room.code) for _ in range(20)]
+    pages = [tokens[i % len(tokens)] for i in range(199)] + [room.key]
+    answers: dict[str, Any] = {}
+    act = rapid_sequence(api, [api], room, tokens)
+    final, last, seconds = follow_pages(
+        [api.base], room.code, pages, lambda: answers.update(act()), stream=True
+    )
+    check_pages(final, last, pages, answers)
+    assert seconds < 5, "some streams did not carry the last change"
+
+
+def test_current_as_an_event_stream(api: LiveService) -> None:
+    room = api.room()
+    me, other = api.join(room.code), api.join(room.code)
+    qid = api.add(room, "housing-call")["id"]
+    live = api.app.peerkit.live
+    before = live.waiting()
+    host, port = urlsplit(api.base).netloc.split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    sock.sendall(
+        f"GET {API}/rooms/{room.code}/current HTTP/1.1\r\nHost: {host}\r\n"
+        f"Authorization: Bearer {me}\r\nAccept: text/event-stream\r\n\r\n".encode()
+    )
+    received = b""
+
+    def next_event(timeout: float) -> dict | None:
+        """The next data event (each arrives whole, in one chunk of the chunked reply)."""
+        nonlocal received
+        sock.settimeout(timeout)
+        try:
+            while (start := received.find(b"data: ")) < 0 or b"\n\n" not in received[start:]:
+                received += sock.recv(65536)
+        except TimeoutError:
+            return None
+        event, received = received[start + 6 :].split(b"\n\n", 1)
+        return json.loads(event)
+
+    try:
+        first = next_event(5)
+        head = received if first is None else b""
+        assert first is not None, head
+        assert first["question"] is None and first["room"] == room.code
+        acted = time.monotonic()
+        api.act(room, qid, "open")
+        opened = next_event(5)
+        assert opened is not None and time.monotonic() - acted < 2
+        assert opened["question"]["id"] == qid and opened["your_answer"] is None
+        # Answers, its own included, change nothing the stream shows: no event.
+        api.answered(qid, me, "b")
+        api.answered(qid, other, "c")
+        assert next_event(1.0) is None
+        api.act(room, qid, "close")
+        closed = next_event(5)
+        assert closed is not None and closed["question"]["state"] == "closed"
+        assert closed["your_answer"] == "b" and closed["etag"] != opened["etag"]
+        assert live.waiting() == before + 1
+    finally:
+        sock.close()
+    for _ in range(100):  # the page went away: nothing waits for it any more
+        if live.waiting() == before:
+            break
+        time.sleep(0.02)
+    assert live.waiting() == before
+
+
+def test_an_event_stream_starts_with_the_event_stream_headers(api: LiveService) -> None:
+    room = api.room()
+    token = api.join(room.code)
+    host, port = urlsplit(api.base).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            f"GET {API}/rooms/{room.code}/current HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n".encode()
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(4096)
+    lines = head.split(b"\r\n\r\n")[0].decode().split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    assert lines[0] == "HTTP/1.1 200 OK"
+    assert headers["content-type"] == "text/event-stream; charset=utf-8"
+    assert headers["cache-control"] == "no-store"
+    assert headers["transfer-encoding"] == "chunked"
+    # A bad token is still a JSON error, before any event.
+    reply = api.raw(
+        "GET",
+        f"{API}/rooms/{room.code}/current",
+        secret="not-a-token",
+        headers={"Accept": "text/event-stream"},
+    )
+    assert (reply.status, reply.json["error"]["code"]) == (403, "forbidden")
+
+
+def test_a_page_is_not_woken_by_answers_that_change_nothing_it_shows(api: LiveService) -> None:
+    room = api.room()
+    me, other = api.join(room.code), api.join(room.code)
+    qid = api.opened(room, "housing-call")
+    _, view = api("GET", f"/rooms/{room.code}/current", secret=me)
+
+    def wait(timeout: float) -> dict:
+        status, body = api(
+            "GET", f"/rooms/{room.code}/current?after={view['etag']}&timeout={timeout}", secret=me
+        )
+        assert status == 200, body
+        return body
+
+    waiting = background(timed(wait, 1.5))
+    time.sleep(0.3)
+    started = time.monotonic()
+    api.answered(qid, me, "c")  # the page's own answer: its PUT's reply says it was saved
+    api.answered(qid, other, "a")
+    api.answered(qid, other, "b")
+    same, returned = waiting.result(timeout=10)
+    assert returned - started > 1.0, "an answer woke a page whose view it did not change"
+    assert same["etag"] == view["etag"]
+    assert same["your_answer"] == "c"  # yet the reply carries the answer just saved
+
+    # Revealed results that answers move do wake it (at most once a second).
+    api.act(room, qid, "reveal")
+    _, view = api("GET", f"/rooms/{room.code}/current", secret=me)
+    assert view["results"] is None  # two answers: below the room's minimum group
+    waiting = background(timed(wait, 20))
+    time.sleep(0.3)
+    answered = time.monotonic()
+    api.answered(qid, api.join(room.code), "a")
+    moved, returned = waiting.result(timeout=10)
+    assert returned - answered < 2.5
+    assert moved["results"]["counts"]["a"] == 1 and moved["results"]["total"] == 3
+
+
+def test_a_long_poll_whose_client_went_away_stops_waiting(api: LiveService) -> None:
+    room = api.room()
+    token = api.join(room.code)
+    _, view = api("GET", f"/rooms/{room.code}/current", secret=token)
+    live = api.app.peerkit.live
+    before = live.waiting()
+    host, port = urlsplit(api.base).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(
+            f"GET {API}/rooms/{room.code}/current?after={view['etag']}&timeout=50 HTTP/1.1\r\n"
+            f"Host: {host}\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+        )
+        for _ in range(100):
+            if live.waiting() > before:
+                break
+            time.sleep(0.02)
+        assert live.waiting() == before + 1
+    for _ in range(100):  # closed: the service stops waiting at once, not after 50 s
+        if live.waiting() == before:
+            break
+        time.sleep(0.02)
+    assert live.waiting() == before
 
 
 # --------------------------------------------------------------------------- export
@@ -1200,6 +1509,142 @@ def test_malformed_bodies(api: LiveService) -> None:
     assert reply.status == 413
     assert api.own_answer(qid, token) == "d"
     assert len(api.questions(room)) == 1
+
+
+def raw_exchange(api: LiveService, request: bytes, *, then: bytes = b"") -> bytes:
+    """Send ``request`` on a fresh socket, then ``then`` if the socket still takes it; return
+    everything the service sends back until it closes the connection."""
+    host, port = urlsplit(api.base).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        try:
+            sock.sendall(then)
+        except OSError:
+            pass
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+def test_a_body_over_64_kb_gets_the_json_error_and_the_connection_is_closed(
+    api: LiveService,
+) -> None:
+    room = api.room()
+    token = api.join(room.code)
+    qid = api.opened(room, "rescuer-closing")
+    huge = json.dumps({"answer": "x" * (MAX_REQUEST_BODY + 10)}).encode()
+    # http.client sends the whole body at once, as most scripts do.
+    reply = api.raw("PUT", f"{API}/questions/{qid}/response", huge, token)
+    assert (reply.status, reply.json["error"]["code"]) == (413, "too_large")
+    assert str(MAX_REQUEST_BODY) in reply.json["error"]["message"]
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    head = (
+        f"PUT {API}/questions/{qid}/response HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Length: {len(huge)}\r\n"
+    )
+    # A client that asks before sending (curl does, for large bodies) never has to send it.
+    answer = raw_exchange(api, (head + "Expect: 100-continue\r\n\r\n").encode())
+    assert answer.startswith(b"HTTP/1.1 413 ") and b"100 Continue" not in answer
+    assert b"Connection: close" in answer
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "too_large"
+    # Sent in chunks with no Content-Length, the HTTP server itself stops it: a bare 400.
+    chunked = (
+        f"PUT {API}/questions/{qid}/response HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {token}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    # (Only the chunk's size line is sent here: a client still sending when the connection
+    # closes may see it reset instead of this answer.)
+    answer = raw_exchange(api, chunked, then=b"%x\r\n" % len(huge))
+    assert answer == b"HTTP/1.1 400 Bad Request\r\n\r\n"
+    assert api.own_answer(qid, token) is None  # nothing was stored
+
+
+def test_what_an_outside_client_sends_is_checked_as_the_api_document_says(
+    api: LiveService,
+) -> None:
+    room = api.room()
+    token = api.join(room.code)
+    choice = api.opened(room, "housing-call")
+    python_words = ("NoneType", "bool", "True", "False", "None", "dict", "list", "int", "float")
+
+    # A long-poll's timeout that is not a number, NaN included, is a 400.
+    for timeout in ("nan", "NaN", "-nan", "soon"):
+        for path, secret in (
+            (f"/rooms/{room.code}/current?after=x&timeout={timeout}", token),
+            (f"/questions/{choice}/results?after=1&timeout={timeout}", room.key),
+        ):
+            status, body = api("GET", path, secret=secret)
+            assert (status, body["error"]["code"]) == (400, "bad_request"), (path, body)
+
+    # An answer that is neither text nor a number: 400 bad_request, in JSON's words.
+    for answer, kind in (
+        (None, "null"),
+        (True, "true or false"),
+        ([1], "an array"),
+        ({}, "an object"),
+    ):
+        status, body = api.answer(choice, token, answer)
+        assert (status, body["error"]["code"]) == (400, "bad_request"), body
+        assert kind in body["error"]["message"]
+        assert not any(word in body["error"]["message"] for word in python_words), body
+    # Text or a number that does not fit the question: 422 invalid_answer.
+    scale = api.opened(room, "autonomy-control")
+    for qid, answer, words in (
+        (choice, 2, "not a number"),
+        (scale, "high", "must be a number, not text"),
+    ):
+        status, body = api.answer(qid, token, answer)
+        assert (status, body["error"]["code"]) == (422, "invalid_answer"), body
+        assert words in body["error"]["message"]
+        assert not any(word in body["error"]["message"] for word in python_words), body
+    prompt = api.opened(room, "rescuer-closing")
+    status, body = api.answer(prompt, token, 7)
+    assert (status, body["error"]["code"]) == (422, "invalid_answer")
+    assert "must be text, not a number" in body["error"]["message"]
+
+    # NaN and Infinity are not JSON.
+    for data in (b'{"answer": NaN}', b'{"answer": Infinity}', b'{"answer": -Infinity}'):
+        reply = api.raw("PUT", f"{API}/questions/{scale}/response", data, token)
+        assert (reply.status, reply.json["error"]["code"]) == (400, "bad_json"), reply.text
+    reply = api.raw("POST", f"{API}/rooms", b'{"title": "x", "min_group": Infinity}')
+    assert (reply.status, reply.json["error"]["code"]) == (400, "bad_json")
+    assert api.own_answer(scale, token) is None
+
+    # The title's 200 characters are counted after surrounding spaces are removed.
+    status, body = api("POST", "/rooms", {"title": "  " + "t" * 200 + "\n "})
+    assert status == 201 and body["title"] == "t" * 200
+    status, body = api("POST", "/rooms", {"title": "t" * 201})
+    assert (status, body["error"]["code"]) == (400, "bad_request")
+
+    # content_id and an ad hoc question together: neither is silently dropped.
+    status, body = api(
+        "POST",
+        f"/rooms/{room.code}/questions",
+        {"content_id": "housing-call", "question": CHOICE},
+        room.key,
+    )
+    assert (status, body["error"]["code"]) == (400, "bad_request")
+    assert "not both" in body["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("address", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.45.6.7", True),  # all of 127.0.0.0/8
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),  # IPv4 loopback through a dual-stack socket
+        ("192.0.2.40", False),
+        ("::ffff:192.0.2.40", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_what_counts_as_this_machine(address: str | None, loopback: bool) -> None:
+    from peerkit.service.rooms import _is_loopback
+
+    assert _is_loopback(address) is loopback
 
 
 def test_text_that_is_not_valid_unicode_is_refused(api: LiveService) -> None:

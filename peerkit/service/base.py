@@ -8,10 +8,12 @@ store error into an HTTP error, write JSON. Every error reaches the client as
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import tornado.web
 
@@ -29,13 +31,19 @@ from ..store import (
     Unauthorized,
 )
 from .limits import Buckets, Limits, retry_after
-from .worker import StoreWorker
+from .live import LiveRooms
+from .worker import StoreWorker, wait_until
 
 if TYPE_CHECKING:
     from .hubauth import HubFacilitators
 
-#: The largest JSON body a handler reads.
+T = TypeVar("T")
+
+#: The largest JSON body a handler reads (413 ``too_large`` above).
 MAX_BODY = 16 * 1024
+#: The largest body the service reads at all: refused from its Content-Length header, before
+#: it is read (``app.ServiceApplication``); the HTTP server's own limit for chunked bodies.
+MAX_REQUEST_BODY = 64 * 1024
 #: Long-polls: the wait when none is asked for, and the longest one granted.
 DEFAULT_WAIT = 25.0
 MAX_WAIT = 55.0
@@ -92,19 +100,26 @@ class ServiceState:
     #: Set when the service runs under JupyterHub: hub sign-in decides who may create rooms.
     hub_auth: HubFacilitators | None = None
     worker: StoreWorker = field(init=False)
-    #: Room code -> the participants' snapshot of the room (see views.room_snapshot).
-    snapshots: dict = field(init=False, default_factory=dict)
+    #: What the participant pages of each room are shown, kept in memory.
+    live: LiveRooms = field(init=False)
 
     def __post_init__(self) -> None:
         self.worker = StoreWorker(self.store)
+        self.live = LiveRooms(self.worker)
+
+
+#: The headers every response of the service carries.
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Cache-Control", "no-store"),
+)
 
 
 def set_security_headers(handler: tornado.web.RequestHandler) -> None:
-    """The headers every response of the service carries."""
-    handler.set_header("X-Content-Type-Options", "nosniff")
-    handler.set_header("Referrer-Policy", "no-referrer")
-    handler.set_header("X-Frame-Options", "DENY")
-    handler.set_header("Cache-Control", "no-store")
+    for name, value in SECURITY_HEADERS:
+        handler.set_header(name, value)
 
 
 class BaseHandler(tornado.web.RequestHandler):
@@ -124,11 +139,34 @@ class BaseHandler(tornado.web.RequestHandler):
         return self.service.worker
 
     @property
+    def live(self) -> LiveRooms:
+        return self.service.live
+
+    @property
     def content(self) -> Content | None:
         return self.service.content
 
     def set_default_headers(self) -> None:
         set_security_headers(self)
+
+    # -- long-polls -------------------------------------------------------------------------
+    _waiting: asyncio.Future | None = None
+    #: The client closed its connection while this request waited.
+    gone = False
+
+    async def wait_for(self, future: asyncio.Future, deadline: float) -> bool:
+        """Wait for ``future`` (a change) until the loop time ``deadline``: True if it came.
+        Gives up at once when the client closes its connection (then :attr:`gone` is set)."""
+        self._waiting = future
+        try:
+            return await wait_until(future, deadline)
+        finally:
+            self._waiting = None
+
+    def on_connection_close(self) -> None:
+        self.gone = True
+        if self._waiting is not None:
+            self._waiting.cancel()
 
     # -- errors ------------------------------------------------------------------------------
     def write_error(self, status_code: int, **kwargs: Any) -> None:
@@ -160,8 +198,12 @@ class BaseHandler(tornado.web.RequestHandler):
 
     async def call(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a store call and map its refusal to an HTTP error."""
+        return await self.refusals(self.worker.run(func, *args, **kwargs))
+
+    async def refusals(self, work: Awaitable[T]) -> T:
+        """Await ``work``, mapping a store's refusal to an HTTP error."""
         try:
-            return await self.worker.run(func, *args, **kwargs)
+            return await work
         except RoomNotFound as exc:
             # Guessing join codes: unknown codes from one address are slowed down to a trickle.
             self.limit("unknown_codes", self.request.remote_ip)
@@ -192,7 +234,11 @@ class BaseHandler(tornado.web.RequestHandler):
         if not self.request.body:
             return {}
         try:
-            data = json.loads(self.request.body)
+            data = json.loads(self.request.body, parse_constant=_refuse_constant)
+        except _NotJson:
+            raise ApiError(
+                400, "bad_json", "the request body holds NaN or Infinity, which JSON does not allow"
+            ) from None
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise ApiError(400, "bad_json", "the request body is not valid JSON") from None
         if not isinstance(data, dict):
@@ -211,9 +257,12 @@ class BaseHandler(tornado.web.RequestHandler):
         if raw is None:
             return DEFAULT_WAIT
         try:
-            return max(0.0, min(float(raw), MAX_WAIT))
+            seconds = float(raw)
         except ValueError:
-            raise ApiError(400, "bad_request", "'timeout' must be a number of seconds") from None
+            seconds = math.nan
+        if math.isnan(seconds):
+            raise ApiError(400, "bad_request", "'timeout' must be a number of seconds")
+        return max(0.0, min(seconds, MAX_WAIT))
 
     def int_argument(self, name: str) -> int | None:
         raw = self.get_query_argument(name, None)
@@ -245,7 +294,7 @@ class BaseHandler(tornado.web.RequestHandler):
     async def role(self, code: str) -> tuple[str, int | None]:
         """('facilitator', None) or ('participant', participant id) for the secret presented."""
         secret = self.secret()
-        found = await self.call(_role_of, self.store, code, secret)  # one trip to the store
+        found = await self.refusals(self.live.role(code, secret))  # remembered per room
         if found is None:
             raise ApiError(
                 403, "forbidden", "this token is not known in this room; join the room again"
@@ -273,6 +322,15 @@ class BaseHandler(tornado.web.RequestHandler):
         self.finish(json.dumps(data))
 
 
+class _NotJson(Exception):
+    pass
+
+
+def _refuse_constant(name: str) -> None:
+    """Python's json module reads NaN, Infinity and -Infinity; JSON has no such values."""
+    raise _NotJson(name)
+
+
 def store_error(exc: StoreError) -> ApiError:
     """The HTTP error for a store's refusal."""
     if isinstance(exc, StorageUnavailable):  # the server's file path stays on the server
@@ -285,18 +343,6 @@ def store_error(exc: StoreError) -> ApiError:
         )
     status = next((_STATUS[t] for t in type(exc).__mro__ if t in _STATUS), 400)
     return ApiError(status, exc.code, exc.message)
-
-
-def _role_of(store: Store, code: str, secret: str) -> tuple[str, int | None] | None:
-    """On the store thread: ('facilitator', None), ('participant', id), or None for a secret
-    unknown in the room; NotFound for an unknown room."""
-    store.room(code)
-    if store.check_facilitator(code, secret):
-        return "facilitator", None
-    try:
-        return "participant", store.participant(code, secret)
-    except Unauthorized:
-        return None
 
 
 class ApiNotFoundHandler(BaseHandler):

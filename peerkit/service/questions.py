@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ..model import ModelError, ScaleQuestion, Tally, question_from_dict
+from ..model import ModelError, ScaleQuestion, Tally, json_kind, question_from_dict
 from ..room import act, moderate, results_view
 from ..store import QuestionRecord, Room, Store, StoreError, Unauthorized
 from .base import CODE, ID, ApiError, BaseHandler, store_error
@@ -28,6 +28,10 @@ class QuestionsHandler(BaseHandler):
         if not isinstance(tag, str) or len(tag) > 40:
             raise ApiError(400, "bad_request", "'tag' must be text of at most 40 characters")
         source = data.get("content_id")
+        if source is not None and "question" in data:
+            raise ApiError(
+                400, "bad_request", "send either 'content_id' or an ad hoc 'question', not both"
+            )
         if source is not None:
             if not isinstance(source, str):
                 raise ApiError(400, "bad_request", "'content_id' must be text")
@@ -92,6 +96,13 @@ class ResponseHandler(BaseHandler):
         data = self.body()
         if "answer" not in data:
             raise ApiError(400, "bad_request", 'send your answer as {"answer": ...}')
+        answer = data["answer"]
+        if isinstance(answer, bool) or not isinstance(answer, str | int | float):
+            raise ApiError(
+                400,
+                "bad_request",
+                f"'answer' must be text or a number, not {json_kind(answer)}",
+            )
         # No separate look-up of the question on this hot path: the batch write checks that it
         # exists (the same 404 "not_found"), so a response costs one trip to the store thread.
         qid = int(question_id)
@@ -102,7 +113,7 @@ class ResponseHandler(BaseHandler):
             raise
         self.limit("responses", token)
         try:
-            stored = await self.worker.respond(qid, token, data["answer"])
+            stored = await self.worker.respond(qid, token, answer)
         except StoreError as exc:
             raise store_error(exc) from None
         self.send(
@@ -134,9 +145,18 @@ class ResultsHandler(BaseHandler):
         while after is not None:
             # Taken before reading: a change in between is not missed.
             changed = self.worker.changed(record.room_code)
-            record, state = await self.call(_results_after, self.store, record.id, after)
-            if state is not None or not await self.worker.wait(changed, deadline):
+            try:
+                record, state = await self.call(_results_after, self.store, record.id, after)
+            except BaseException:
+                changed.cancel()
+                raise
+            if state is not None:
+                changed.cancel()
                 break
+            if not await self.wait_for(changed, deadline):
+                break
+        if self.gone:
+            return
         self.send(await self._results(record, role, state))
 
     async def _results(

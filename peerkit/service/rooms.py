@@ -4,19 +4,24 @@ the CSV export and the before-and-after comparison."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import ipaddress
-import json
 from typing import Any
+
+import tornado.iostream
 
 from .. import __version__
 from ..room import pre_post_view
+from ..store import RoomNotFound
 from ..store.base import rows_to_csv, secret_hash, secret_matches
 from .base import CODE, ApiError, BaseHandler
-from .views import room_snapshot
+from .live import LiveRoom
 
 #: The longest room title, in characters.
 MAX_TITLE = 200
+#: A participant page's event stream ends after this many seconds; the page opens the next.
+STREAM_SECONDS = 600.0
+#: A stream with no change carries a comment this often (seconds).
+HEARTBEAT = 25.0
 
 
 class HealthHandler(BaseHandler):
@@ -30,6 +35,8 @@ class RoomsHandler(BaseHandler):
         data = self.body()
         title = data.get("title", "")
         min_group = data.get("min_group", 3)
+        if isinstance(title, str):
+            title = title.strip()  # the limit counts what is kept
         if not isinstance(title, str) or len(title) > MAX_TITLE:
             raise ApiError(
                 400, "bad_request", f"'title' must be text of at most {MAX_TITLE} characters"
@@ -66,16 +73,24 @@ class RoomsHandler(BaseHandler):
         if hub_auth is not None:  # on a hub every user server is on loopback too
             await hub_auth.require_facilitator(self)
             return
-        try:
-            loopback = ipaddress.ip_address(self.request.remote_ip or "").is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
+        if not _is_loopback(self.request.remote_ip):
             raise ApiError(
                 403,
                 "forbidden",
                 "rooms can be created only from this machine unless a creator key is set",
             )
+
+
+def _is_loopback(address: str | None) -> bool:
+    """Whether a client is on this machine: any address in 127.0.0.0/8, ::1, or an IPv4
+    loopback address written as IPv6 (``::ffff:127.0.0.1``, from a dual-stack socket)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
 
 
 class RoomHandler(BaseHandler):
@@ -94,36 +109,71 @@ class JoinHandler(BaseHandler):
         self.limit("joins", self.request.remote_ip)
         # The store counts and joins in one transaction: the cap holds across processes too.
         participant = await self.call(self.store.join, code, limit=self.service.max_participants)
-        self.worker.notify(participant.room_code)
         self.send({"room": participant.room_code, "token": participant.token}, 201)
 
 
 class CurrentHandler(BaseHandler):
     """The participant page's one call: the room's current question, its state, the caller's own
-    answer and, once visible, the group's results. ``?after=<etag>`` waits for a change."""
+    answer and, once visible, the group's results. ``?after=<etag>`` waits for a change; with
+    ``Accept: text/event-stream`` the reply is a stream of server-sent events instead, one
+    event per change.
+
+    Served from memory (:mod:`.live`): the room's view is built once per change for every page,
+    and a waiting page is woken only when that view changes."""
 
     async def get(self, code: str) -> None:
+        streaming = "text/event-stream" in self.request.headers.get("Accept", "")
         after = self.get_query_argument("after", None)
         wait = self.wait_seconds()
         _, participant = await self.role(code)
-        room = await self.call(self.store.room, code)
+        room = self.live.get(code)
+        assert room is not None  # role() has just remembered who is asking in it
+        if streaming:
+            await self._stream(room, participant)
+            return
         deadline = asyncio.get_running_loop().time() + wait
-        while True:
-            changed = self.worker.changed(room.code)  # taken before reading: no missed wake-up
-            view = await self._view(code, participant)
-            if after is None or view["etag"] != after:
-                break
-            if not await self.worker.wait(changed, deadline):
-                break
-        self.send(view)
+        view = await self.refusals(self.live.view(room))
+        if after is not None and view.etag == after:
+            # Taken with the view in hand: a change from here on wakes this request.
+            await self.wait_for(room.waiters.add(), deadline)
+            if self.gone:
+                return
+            view = await self.refusals(self.live.view(room))
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(view.body(participant))
 
-    async def _view(self, code: str, participant: int | None) -> dict:
-        snap = await self.call(room_snapshot, self.store, code, self.service.snapshots)
-        view = dict(snap.shared)
-        if view["question"] is not None:
-            view["your_answer"] = snap.answers.get(participant) if participant is not None else None
-        view["etag"] = hashlib.sha256(json.dumps(view, sort_keys=True).encode()).hexdigest()[:16]
-        return view
+    async def _stream(self, room: LiveRoom, participant: int | None) -> None:
+        """``data: <view>`` now and after each change, a comment every HEARTBEAT seconds (it
+        shows a dead connection to both ends, and keeps proxies from timing out), and the end
+        of the stream after STREAM_SECONDS (the page then opens the next one)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + STREAM_SECONDS
+        view = await self.refusals(self.live.view(room))  # errors are still JSON errors here
+        self.set_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.set_header("X-Accel-Buffering", "no")  # nginx: pass each event on at once
+        sent = None
+        while True:
+            change = room.waiters.add()  # taken with the view in hand: no change is missed
+            if view.etag != sent:
+                self.write(b"data: %s\n\n" % view.body(participant))
+                sent = view.etag
+            else:
+                self.write(b": waiting\n\n")
+            try:
+                await self.flush()
+            except tornado.iostream.StreamClosedError:
+                change.cancel()
+                return
+            await self.wait_for(change, min(end, loop.time() + HEARTBEAT))
+            if self.gone:
+                return
+            if loop.time() >= end:
+                break
+            try:
+                view = await self.live.view(room)
+            except RoomNotFound:  # deleted: the stream ends; the next request gets the 404
+                break
+        self.finish()
 
 
 class PrePostHandler(BaseHandler):

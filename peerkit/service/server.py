@@ -14,13 +14,10 @@ import tornado.netutil
 from ..content import load_content
 from ..store import display_location, open_store
 from .app import make_app, normalise_prefix
-from .base import MAX_PARTICIPANTS
+from .base import MAX_PARTICIPANTS, MAX_REQUEST_BODY
 from .limits import Limits
 
 log = logging.getLogger(__name__)
-
-#: Tornado refuses bodies over this size before a handler sees them; handlers allow far less.
-SERVER_MAX_BODY = 64 * 1024
 
 
 async def run_service(
@@ -64,7 +61,7 @@ async def run_service(
         base_url=prefix,
         hub_auth=hub_auth,
     )
-    server = tornado.httpserver.HTTPServer(app, max_body_size=SERVER_MAX_BODY, xheaders=False)
+    server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_REQUEST_BODY, xheaders=False)
     sockets = tornado.netutil.bind_sockets(
         port, host, family=socket.AF_INET if ":" not in host else socket.AF_UNSPEC
     )

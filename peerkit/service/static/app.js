@@ -48,6 +48,7 @@
   // ------------------------------------------------------------------------- talking to the service
 
   class Offline extends Error {}
+  class NoStream extends Error {} // the answer was not an event stream: long-poll instead
   class HttpError extends Error {
     constructor(status, code, message) {
       super(message);
@@ -96,6 +97,69 @@
       throw new Offline(String(err)); // no network, or the request timed out
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** An error reply as the error to throw, as api() does. */
+  async function failure(res) {
+    const data = await res.json().catch(() => null);
+    if (res.status >= 500) return new Offline(`HTTP ${res.status}`);
+    const err = (data && data.error) || {};
+    return new HttpError(res.status, err.code || 'error', err.message || `HTTP ${res.status}`);
+  }
+
+  /**
+   * Read the room's view as a stream of server-sent events (one event now, one per change),
+   * calling onView for each, until the service ends the stream (after 10 minutes). Throws as
+   * api() does, or NoStream. A stream silent for a minute (the service sends a comment every
+   * 25 s) counts as a dropped connection.
+   */
+  async function streamViews(onView) {
+    const abort = new AbortController();
+    let silence;
+    const listen = () => {
+      clearTimeout(silence);
+      silence = setTimeout(() => abort.abort(), 60000);
+    };
+    listen();
+    try {
+      let res;
+      try {
+        res = await fetch(`${API}/rooms/${state.code}/current`, {
+          headers: { Accept: 'text/event-stream', Authorization: `Bearer ${state.token}` },
+          signal: abort.signal,
+          cache: 'no-store',
+          credentials: 'omit',
+        });
+      } catch (err) {
+        throw new Offline(String(err));
+      }
+      if (!res.ok) throw await failure(res);
+      const type = res.headers.get('Content-Type') || '';
+      if (!type.startsWith('text/event-stream') || !res.body || !window.TextDecoderStream) {
+        throw new NoStream();
+      }
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        let chunk;
+        try {
+          chunk = await reader.read();
+        } catch (err) {
+          throw new Offline(String(err));
+        }
+        if (chunk.done) return;
+        listen();
+        buffer += chunk.value;
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const event = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (event.startsWith('data: ')) onView(JSON.parse(event.slice(6)));
+        }
+      }
+    } finally {
+      clearTimeout(silence);
+      abort.abort();
     }
   }
 
@@ -199,8 +263,41 @@
     }
   }
 
+  /**
+   * Follow the room: read its event stream, or long-poll where streams do not get through (a
+   * proxy that holds the stream back, an old browser). A reply with the etag already shown
+   * changes nothing the room sees; the page's own answer is known from its own PUT.
+   */
   async function poll() {
     let etag = null;
+    let shown = 0;
+    const show = (view) => {
+      shown += 1;
+      setStatus('');
+      if (view.etag === etag) return;
+      etag = view.etag;
+      render(view);
+    };
+    let failures = 0;
+    for (let streams = true; streams;) {
+      const before = shown;
+      try {
+        await streamViews(show);
+      } catch (err) {
+        if (err instanceof NoStream) break;
+        if (err.status === 403) {
+          await join(); // a stored token the service does not know: join afresh
+          etag = null;
+          continue;
+        }
+        if (!(err instanceof Offline)) throw err;
+        if (shown === before) setStatus('Reconnecting…');
+      }
+      failures = shown > before ? 0 : failures + 1;
+      streams = failures < 3;
+      const backOff = Math.min(15000, 1000 * 2 ** failures) * (0.8 + Math.random() * 0.4);
+      if (failures) await sleep(backOff);
+    }
     for (;;) {
       const wait = etag ? `?after=${encodeURIComponent(etag)}&timeout=25` : '';
       let view;
@@ -213,8 +310,7 @@
         etag = null;
         continue;
       }
-      etag = view.etag;
-      render(view);
+      show(view);
     }
   }
 
@@ -243,7 +339,9 @@
   }
 
   function buildQuestion(q) {
-    const ui = { id: q.id, open: true, answer: null, dirty: false, saving: false, error: '' };
+    // open as the question arrived, so arriving at a closed question announces no change
+    const ui = { id: q.id, open: q.state === 'open', answer: null, dirty: false, saving: false,
+      error: '' };
     const changed = () => { ui.dirty = true; ui.error = ''; refresh(); };
     const kit = { choice: choiceKit, scale: scaleKit, text: textKit }[q.kind](q, changed);
     const submit = h('button', { type: 'submit', class: 'primary', text: 'Submit' });
