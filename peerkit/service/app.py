@@ -287,6 +287,13 @@ class BaseHandler(tornado.web.RequestHandler):
         """The link (and QR code) participants open to join room ``code``."""
         return f"{self.base_url()}/join/{code}"
 
+    def presenter_url(self, code: str, token: str | None) -> str | None:
+        """The room screen's link for a projector (None once its token is withdrawn). The token
+        rides in the #fragment, which browsers never send to a server."""
+        if token is None:
+            return None
+        return f"{self.base_url()}/present/{code}#token={token}"
+
     def send(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
@@ -373,6 +380,7 @@ class RoomsHandler(BaseHandler):
                 "min_group": room.min_group,
                 "facilitator_key": created.facilitator_key,
                 "join_url": self.join_url(room.code),
+                "presenter_url": self.presenter_url(room.code, created.presenter_token),
             },
             201,
         )
@@ -410,6 +418,8 @@ class RoomHandler(BaseHandler):
             await self.require_facilitator(code)
             data["participants"] = await self.call(self.app.store.participant_count, code)
             data["current_question"] = room.current_question
+            token = await self.call(self.app.store.presenter_token, code, self.secret())
+            data["presenter_url"] = self.presenter_url(room.code, token)
         self.send(data)
 
 
@@ -777,6 +787,8 @@ def make_app(
     which forwards the full path). With ``hub_auth``, rooms are created by hub facilitators, and
     ``<base_url>facilitate`` is their page for starting one in a browser.
     """
+    from . import presenter  # the room screen's handlers build on this module's base
+
     if max_participants < 1:
         raise ValueError("max_participants must be at least 1")
     prefix = normalise_prefix(base_url)
@@ -808,6 +820,7 @@ def make_app(
         (rf"{api}/questions/{q}/response", ResponseHandler, s),
         (rf"{api}/questions/{q}/results", ResultsHandler, s),
         (rf"{api}/responses/{q}/(approve|reject)", ModerationHandler, s),
+        *presenter.routes(root, api, s),
         (rf"{api}/.*", ApiNotFoundHandler, s),
         (rf"{root}/", PageHandler, s),
         (rf"{root}/join/(\w{{1,16}})", PageHandler, s),
