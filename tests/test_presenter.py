@@ -21,7 +21,7 @@ from serving import call_json, serving
 from test_store import STORE_FACTORIES
 
 from peerkit.content import Content
-from peerkit.store import Store
+from peerkit.store import SQLiteStore, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -323,3 +323,185 @@ def test_the_qr_code_is_an_svg_of_the_join_link(any_service: str) -> None:
         assert reply.headers["Content-Type"].startswith("image/svg+xml")
         assert reply.read().startswith(b"<svg")
     assert http(f"{any_service}/api/v1/rooms/ZZZZZZ/qr.svg")[0] == 404
+
+
+# --------------------------------------------------------------------------- the page in Chromium
+
+VIEWPORTS = {"1920x1080": (1920, 1080), "1280x720": (1280, 720)}
+FOLLOW_MS = 1000  # the screen follows the facilitator within a second
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    from chromium import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="module")
+def screen_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from peerkit.content import load_content
+
+    store = SQLiteStore(tmp_path_factory.mktemp("screen") / "peerkit.db")
+    with serving(store, content=load_content()) as url:
+        yield url
+
+
+def check_axe(page, label: str) -> None:
+    """axe-core on the page as it is now: no critical and no serious violations. (Injected
+    through the DevTools protocol, which the page's Content-Security-Policy does not govern.)"""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate("() => {" + AXE.read_text(encoding="utf-8") + "\n}")
+    result = page.evaluate("async () => await axe.run(document)")
+    bad = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("critical", "serious")
+    ]
+    assert bad == [], f"{label}: {bad}"
+
+
+def shoot(page, name: str) -> None:
+    """Keep a screenshot, after checking that nothing on the screen runs off its bottom."""
+    overflow = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('.stage *, .join *')]"
+        ".map(e => e.getBoundingClientRect().bottom)) - window.innerHeight"
+    )
+    assert overflow <= 0, f"{name}: the screen runs {overflow:.0f} px past the bottom"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"presenter-{name}.png"))
+
+
+NO_DISTRIBUTION = """() => ({
+    text: document.body.innerText,
+    drawn: document.querySelectorAll('.results, .bars, .fill, .histogram, .col, svg').length,
+})"""
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_the_presenter_display_in_every_state(browser, screen_service: str, size: str) -> None:
+    from playwright.sync_api import expect
+
+    width, height = VIEWPORTS[size]
+    room = new_room(screen_service, min_group=3)
+    page = browser.new_page(viewport={"width": width, "height": height})
+    requests, problems = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.goto(room.presenter_url)
+    stage = page.locator("#stage-h")
+
+    # waiting, with the join code, link and a QR code that loaded
+    expect(stage).to_have_text("Screen test")
+    expect(page.locator("#code")).to_have_text(room.code)
+    expect(page.locator("#join-url")).to_have_text(f"{screen_service}/join/{room.code}")
+    expect(page.locator("#qr")).to_be_visible()
+    assert page.evaluate("document.getElementById('qr').naturalWidth") > 100
+    assert "#token" not in page.url  # the token leaves the address bar
+    check_axe(page, f"{size} waiting")
+    shoot(page, f"{size}-1-waiting")
+
+    # a question opened through the API is on the screen within a second
+    qid = room.add(CHOICE)
+    started = time.monotonic()
+    room.act(qid, "open")
+    expect(stage).to_have_text("The lift home", timeout=FOLLOW_MS)
+    assert time.monotonic() - started < 1.0
+    letters = page.locator(".options .letter").all_inner_texts()
+    assert letters == ["a", "b", "c"]
+
+    # open with three answers: the number, and nothing about how they are spread
+    people = [room.join() for _ in range(4)]
+    for token, answer in zip(people, ["ask", "ask", "yes"], strict=False):
+        room.answer(token, qid, answer)
+    expect(page.locator("#answers")).to_have_text("3 answers", timeout=FOLLOW_MS)
+    seen = page.evaluate(NO_DISTRIBUTION)
+    assert seen["drawn"] == 0
+    assert "%" not in seen["text"] and "Group results" not in seen["text"]
+    assert not re.search(r"\b[0-3]\s*\(", seen["text"])  # no "2 (…)" per-option figure
+    check_axe(page, f"{size} open")
+    shoot(page, f"{size}-2-open-3-answers")
+
+    # revealed: bars and counts that match the tally
+    room.act(qid, "close", "reveal")
+    expect(page.locator(".bars li")).to_have_count(3, timeout=FOLLOW_MS)
+    tally = room.call("GET", f"/questions/{qid}/results", secret=room.key)["tally"]
+    for option in CHOICE["options"]:
+        row = page.locator(f'.bars li[data-option="{option["id"]}"]')
+        count, pct = tally["counts"][option["id"]], tally["percentages"][option["id"]]
+        expect(row.locator(".figure")).to_have_text(f"{count} ({pct:g}%)")
+        expect(row.locator(".text")).to_have_text(option["text"])
+        width_px = row.locator(".fill").evaluate("e => e.getBoundingClientRect().width")
+        assert (width_px > 0) == (count > 0)
+    check_axe(page, f"{size} revealed")
+    shoot(page, f"{size}-3-revealed")
+
+    # Hide takes it away
+    room.act(qid, "hide")
+    expect(page.locator(".results")).to_have_count(0, timeout=FOLLOW_MS)
+    assert "%" not in page.evaluate("document.body.innerText")
+
+    # below the minimum group size, a reveal shows nothing of the answers
+    small = room.add(CHOICE | {"title": "A second lift"})
+    room.act(small, "open")
+    room.answer(people[0], small, "no")
+    room.answer(people[1], small, "yes")
+    room.act(small, "reveal")
+    expect(page.locator(".notice")).to_contain_text("at least 3 people", timeout=FOLLOW_MS)
+    seen = page.evaluate(NO_DISTRIBUTION)
+    assert seen["drawn"] == 0 and "%" not in seen["text"]
+    check_axe(page, f"{size} below the minimum group")
+    shoot(page, f"{size}-4-below-minimum")
+
+    # approved reflections as a wall
+    wall = room.add(TEXT)
+    room.act(wall, "open")
+    for token, text in zip(people, ["Ask first", "Wait a moment", "Say what I see"], strict=False):
+        room.answer(token, wall, text)
+    pending = room.call("GET", f"/questions/{wall}/results", secret=room.key)["reflections"]
+    for reflection in pending[:2]:
+        room.call("POST", f"/responses/{reflection['id']}/approve", {}, room.key)
+    room.act(wall, "close", "reveal")
+    expect(page.locator(".wall li")).to_have_text(["Ask first", "Wait a moment"], timeout=FOLLOW_MS)
+    assert "Say what I see" not in page.evaluate("document.body.innerText")
+    check_axe(page, f"{size} reflections")
+    shoot(page, f"{size}-5-reflections")
+
+    # the slider's distribution and the before/after shift
+    ids = {}
+    for tag, values in (("pre", [2, 3, 5]), ("post", [6, 7, 5])):
+        body = {"content_id": "autonomy-control", "tag": tag}
+        ids[tag] = room.call("POST", f"/rooms/{room.code}/questions", body, room.key)["id"]
+        room.act(ids[tag], "open")
+        for token, value in zip(people, values, strict=False):
+            room.answer(token, ids[tag], value)
+        room.act(ids[tag], "close", "reveal")
+    expect(page.locator(".shift")).to_contain_text(
+        "2 moved towards “They decide; I support”, 0 towards", timeout=FOLLOW_MS
+    )
+    expect(page.locator(".histogram li")).not_to_have_count(0)
+    check_axe(page, f"{size} slider with shift")
+    shoot(page, f"{size}-6-slider-shift")
+
+    origin = screen_service + "/"
+    assert all(u.startswith(origin) or u.startswith("data:") for u in requests), requests
+    assert problems == []
+    page.close()
+
+
+def test_the_display_reconnects_by_itself(browser, screen_service: str) -> None:
+    from playwright.sync_api import expect
+
+    room = new_room(screen_service)
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(room.presenter_url)
+    expect(page.locator("#stage-h")).to_have_text("Screen test")
+    page.route("**/screen*", lambda route: route.abort())  # the network drops
+    room.act(room.add(CHOICE), "open")  # answers the request in flight; the next one fails
+    expect(page.locator("#connection")).to_contain_text("Reconnecting")
+    room.act(room.add(CHOICE | {"title": "While the screen was away"}), "open")
+    page.unroute("**/screen*")
+    expect(page.locator("#stage-h")).to_have_text("While the screen was away", timeout=10_000)
+    expect(page.locator("#connection")).to_have_text("")
+    page.close()

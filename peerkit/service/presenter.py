@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import json
 
 import segno
@@ -147,13 +148,14 @@ class QrHandler(BaseHandler):
 
     async def get(self, code: str) -> None:
         room = await self.call(self.app.store.room, code)
-        svg = segno.make(self.join_url(room.code), error="m").svg_inline(
-            scale=10, border=2, dark="#000", light="#fff", omitsize=True
+        out = io.BytesIO()
+        segno.make(self.join_url(room.code), error="m").save(
+            out, kind="svg", scale=10, border=2, dark="#000", light="#fff", xmldecl=False
         )
         self.set_header("Content-Type", "image/svg+xml; charset=utf-8")
         self.set_header("Content-Security-Policy", PAGE_CSP)
         self.set_header("Cache-Control", "no-cache")
-        self.finish(svg)
+        self.finish(out.getvalue())
 
 
 class PresenterPage(BaseHandler):

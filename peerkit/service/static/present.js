@@ -115,12 +115,12 @@ function questionView(view) {
   ];
   if (q.vignette) parts.push(h('p', { class: 'vignette', text: q.vignette }));
   if (q.title && q.prompt) parts.push(h('p', { class: 'prompt', text: q.prompt }));
-  if (q.kind === 'choice') {
+  if (q.kind === 'choice' && !view.results) { // once revealed, the bars carry the options
     parts.push(h('ol', { class: 'options', 'aria-label': 'Options' },
       ...q.options.map((o, i) => h('li', {},
         h('span', { class: 'letter', 'aria-hidden': 'true', text: letter(i) }),
         h('span', {}, h('span', { class: 'vh', text: `${letter(i)}: ` }), o.text)))));
-  } else if (q.kind === 'scale') {
+  } else if (q.kind === 'scale' && !view.results) { // once revealed, the chart carries the poles
     parts.push(h('p', { class: 'poles' },
       h('span', { text: `${fmt(q.min)}: ${q.low_label}` }),
       h('span', { text: `${fmt(q.max)}: ${q.high_label}` })));
@@ -144,7 +144,8 @@ function drawResults(q, r, shift) {
   const body = { choice: choiceResults, scale: scaleResults, text: textResults }[r.kind](q, r);
   const section = h('section', { class: 'results', 'aria-labelledby': 'results-h' },
     h('h2', { id: 'results-h', text: 'Group results' }), ...body);
-  if (shift) section.append(shiftView(shift));
+  if (shift) section.append(shiftView(q, shift));
+  else section.classList.add('roomy');
   return section;
 }
 
@@ -188,18 +189,18 @@ function scaleResults(q, r) {
   return parts;
 }
 
-function shiftView(c) {
-  const moved = c.moved;
+function shiftView(q, c) {
+  const { moved } = c;
   const shift = c.median_shift;
-  const towards = shift > 0 ? 'towards the right-hand end' : 'towards the left-hand end';
+  let change = ': no change.';
+  if (shift) change = `: ${fmt(Math.abs(shift))} towards “${shift > 0 ? q.high_label : q.low_label}”.`;
   return h('div', { class: 'shift' },
     h('h2', { text: 'Before and after' }),
     h('p', {}, 'Median before ', h('span', { class: 'pre', text: fmt(c.pre.median) }),
-      ', after ', h('span', { class: 'post', text: fmt(c.post.median) }),
-      shift === null || shift === 0 ? ': no change.' : `: moved ${fmt(Math.abs(shift))} ${towards}.`),
-    h('p', { text: `Of ${plural(c.paired, 'person', 'people')} who answered both times, `
-      + `${moved.towards_high} moved right, ${moved.towards_low} moved left and `
-      + `${moved.unchanged} stayed where they were.` }));
+      ', after ', h('span', { class: 'post', text: fmt(c.post.median) }), change,
+      ` Of ${plural(c.paired, 'person', 'people')} who answered both times, `
+      + `${moved.towards_high} moved towards “${q.high_label}”, ${moved.towards_low} towards `
+      + `“${q.low_label}” and ${moved.unchanged} stayed where they were.`));
 }
 
 function textResults(q, r) {
@@ -232,6 +233,7 @@ async function follow() {
         return;
       }
       failures += 1;
+      etag = null; // ask for the screen as it is now, not for the next change
       $('connection').textContent = 'Reconnecting to the poll service…';
       await sleep(Math.min(5000, 250 * 2 ** failures));
     }
