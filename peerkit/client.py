@@ -4,9 +4,10 @@
 * :class:`LocalSession` keeps everything in an in-process store (solo mode on Binder or
   self-paced, and rehearsals with a simulated group).
 
-Widgets call the session's plain methods from button callbacks, and await
-:meth:`Session.wait_results` on the kernel's own asyncio loop for live charts; no thread ever
-touches a widget. :func:`connect` picks the implementation from the environment.
+Widgets call the session's plain methods from button callbacks (with a short timeout), and
+subscribe to the session's one :class:`~peerkit.watcher.Watcher`, which awaits the room's change
+feed on the kernel's own asyncio loop; nothing waits on the network on that loop, and no thread
+ever touches a widget. :func:`connect` picks the implementation from the environment.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from .content import Content, load_content
 from .model import MIN_GROUP_SIZE, PASS, Question, question_from_dict, results_visible
 from .store import QuestionRecord, SQLiteStore, Store, StoreError
+from .watcher import RoomState, Watcher
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +136,35 @@ class Session(abc.ABC):
     @abc.abstractmethod
     def results(self, question_id: int) -> Results: ...
 
+    # -- following the room ----------------------------------------------------------------
+    @property
+    def watcher(self) -> Watcher:
+        """The session's one watcher of the room, which every widget subscribes to."""
+        watcher = self.__dict__.get("_watcher")
+        if watcher is None:
+            watcher = self.__dict__["_watcher"] = Watcher(self)
+        return watcher
+
     @abc.abstractmethod
-    async def wait_results(self, question_id: int, after: int, timeout: float = 25) -> Results:
-        """Results once their version exceeds ``after``, or the current ones after ``timeout``."""
+    def room_state(self) -> RoomState:
+        """The room now: its questions' states and versions (and, for the facilitator, how many
+        joined and how many reflections wait for moderation)."""
+
+    @abc.abstractmethod
+    async def room_changes(self, after: int, timeout: float = 25) -> RoomState:
+        """The room once its version differs from ``after``, or as it is after ``timeout``."""
+
+    @abc.abstractmethod
+    async def aresults(self, question_id: int) -> Results:
+        """:meth:`results` without blocking the loop."""
+
+    @abc.abstractmethod
+    async def amy_answer(self, question_id: int) -> object:
+        """:meth:`my_answer` without blocking the loop."""
+
+    @abc.abstractmethod
+    async def apre_post(self, content_id: str) -> dict:
+        """:meth:`pre_post` without blocking the loop."""
 
     @abc.abstractmethod
     def export_csv(self, *, per_response: bool = False) -> str:
@@ -148,8 +176,11 @@ class Session(abc.ABC):
         """How a scale moved between its "pre" and "post" questions
         (``PrePostComparison.as_dict()``)."""
 
-    def close(self) -> None:  # noqa: B027 - optional for implementations
-        """Release resources."""
+    def close(self) -> None:
+        """Stop following the room and release resources."""
+        watcher = self.__dict__.get("_watcher")
+        if watcher is not None:
+            watcher.stop()
 
 
 def _info(record: QuestionRecord) -> QuestionInfo:
@@ -302,18 +333,35 @@ class LocalSession(Session):
             reflections,
         )
 
-    async def wait_results(self, question_id: int, after: int, timeout: float = 25) -> Results:
-        changed = self._changed
-        current = self.results(question_id)
-        if current.version > after:
-            return current
+    def room_state(self) -> RoomState:
+        from .feed import room_feed
+
+        data = room_feed(self.store, self.room, facilitator=True)
+        data["participants"] = self.participant_count()
+        return RoomState.from_dict(data)
+
+    async def room_changes(self, after: int, timeout: float = 25) -> RoomState:
+        changed = self._changed  # taken before reading: a change in between is not missed
+        state = self.room_state()
+        if state.version != after:
+            return state
         try:
             await asyncio.wait_for(changed.wait(), timeout)
         except TimeoutError:
             pass
+        return self.room_state()
+
+    async def aresults(self, question_id: int) -> Results:
         return self.results(question_id)
 
+    async def amy_answer(self, question_id: int) -> object:
+        return self.my_answer(question_id)
+
+    async def apre_post(self, content_id: str) -> dict:
+        return self.pre_post(content_id)
+
     def close(self) -> None:
+        super().close()
         self.store.close()
 
 
@@ -334,9 +382,10 @@ class RemoteSession(Session):
         token: str | None = None,
         public_url: str | None = None,
         content: Content | None = None,
-        timeout: float = 10,
+        timeout: float = 5,
     ) -> None:
         self.url = service_url.rstrip("/")
+        self._client: tuple[asyncio.AbstractEventLoop, Any] | None = None
         self.room = "".join(room.split()).upper()
         self.content = content or load_content()
         self.timeout = timeout
@@ -458,25 +507,55 @@ class RemoteSession(Session):
         rows = "responses" if per_response else "totals"
         return self._request("GET", f"/rooms/{self.room}/export.csv?rows={rows}", raw=True)
 
-    async def wait_results(self, question_id: int, after: int, timeout: float = 25) -> Results:
+    # -- following the room without blocking -------------------------------------------------
+    def room_state(self) -> RoomState:
+        return RoomState.from_dict(self._request("GET", f"/rooms/{self.room}/events"))
+
+    async def room_changes(self, after: int, timeout: float = 25) -> RoomState:
+        query = urllib.parse.urlencode({"after": after, "timeout": timeout})
+        data = await self._fetch(f"/rooms/{self.room}/events?{query}", timeout + 10)
+        return RoomState.from_dict(data)
+
+    async def aresults(self, question_id: int) -> Results:
+        return self._results(await self._fetch(f"/questions/{question_id}/results", self.timeout))
+
+    async def amy_answer(self, question_id: int) -> object:
+        return (await self._fetch(f"/questions/{question_id}/response", self.timeout))["answer"]
+
+    async def apre_post(self, content_id: str) -> dict:
+        data = await self._fetch(f"/rooms/{self.room}/pre-post/{content_id}", self.timeout)
+        return data["comparison"]
+
+    async def _fetch(self, path: str, timeout: float) -> Any:
+        """GET ``path`` of the API on the running loop, through this session's own client (so
+        the session's waits never queue behind other users of tornado's shared client)."""
         from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-        query = urllib.parse.urlencode({"after": after, "timeout": timeout})
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client[0] is not loop:
+            self._client = (loop, AsyncHTTPClient(force_instance=True))
         try:
-            response = await AsyncHTTPClient().fetch(
-                f"{self.url}/api/v1/questions/{question_id}/results?{query}",
+            response = await self._client[1].fetch(
+                f"{self.url}/api/v1{path}",
                 headers={"Authorization": f"Bearer {self._secret}"},
-                request_timeout=timeout + 10,
+                connect_timeout=min(timeout, self.timeout),
+                request_timeout=timeout,
             )
         except HTTPClientError as exc:
-            if exc.response is None:
+            if exc.response is None:  # 599: timed out or the connection dropped
                 raise ServiceUnavailable(f"the poll service at {self.url} did not answer") from None
             raise _client_error(exc.code, exc.response.body) from None
         except OSError as exc:
             raise ServiceUnavailable(
                 f"the poll service at {self.url} cannot be reached ({_reason(exc)})"
             ) from None
-        return self._results(json.loads(response.body))
+        return json.loads(response.body)
+
+    def close(self) -> None:
+        super().close()
+        if self._client is not None:
+            self._client[1].close()
+            self._client = None
 
 
 def _http(

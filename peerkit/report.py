@@ -34,15 +34,12 @@ def report_html(session: Session) -> str:
         min_group = results.min_group  # the room's, the same for every question
         tally = results.tally or {}
         question = info.question
-        chart = charts.PollChart(question)
         enough = tally.get("answered", tally.get("n", 0)) >= results.min_group
+        png = charts.poll_png(question, tally, below_minimum=results.min_group)
         if not enough:
-            png = chart.render(tally, below_minimum=results.min_group)
             text = f"Fewer than {results.min_group} answers; results are not shown."
         else:
-            png = chart.render(tally)
             text = charts.describe(question, tally)
-        chart.close()
         title = question.title or question.prompt
         approved = [
             r["text"] for r in results.reflections if enough and r.get("moderation") == "approved"

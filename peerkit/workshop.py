@@ -33,6 +33,9 @@ class Workshop:
         self.content = self.session.content
         self.module = self.content.module(module)
         self._console: FacilitatorConsole | None = None
+        #: The widgets each question was last shown with: re-running a cell closes the old ones,
+        #: so they stop following the room.
+        self._shown: dict[tuple, w.Widget] = {}
 
     # -- who is running this notebook ------------------------------------------------------
     @property
@@ -98,7 +101,7 @@ class Workshop:
         self._prepare(scenario.id)
         vote = ScenarioVote(self.session, scenario.id)
         chart = LivePollChart(self.session, scenario.id)
-        return w.VBox([vote, chart])
+        return self._replace(("scenario", scenario.id), w.VBox([vote, chart]))
 
     def debrief(self, index: int) -> w.HTML:
         """Why each response lands where it does, from the scenario's file."""
@@ -135,18 +138,21 @@ class Workshop:
             scales = self.content.scales_for(self.module.id)
             scale_id = scales[0].id if scales else self.content.pre_post_scale.id
         self._prepare(scale_id, tag)
-        return w.VBox(
+        box = w.VBox(
             [
                 AutonomySlider(self.session, scale_id, tag),
                 LivePollChart(self.session, scale_id, tag),
             ]
         )
+        return self._replace(("slider", scale_id, tag), box)
 
     def pre_post(self) -> LivePollChart:
         """How the group moved on the pre/post scale between the opening and the close."""
         scale_id = self.content.pre_post_scale.id
         self._prepare(scale_id, "post")
-        return LivePollChart(self.session, scale_id, compare=True)
+        return self._replace(
+            ("pre-post", scale_id), LivePollChart(self.session, scale_id, compare=True)
+        )
 
     def discussion(self) -> w.HTML:
         prompts = "".join(f"<li>{_esc(p)}</li>" for p in self.module.discussion)
@@ -159,7 +165,18 @@ class Workshop:
     def reflection(self, index: int = 0) -> ReflectionBox:
         prompt = self.content.prompts_for(self.module.id)[index]
         self._prepare(prompt.id)
-        return ReflectionBox(self.session, prompt.id)
+        return self._replace(("reflection", prompt.id), ReflectionBox(self.session, prompt.id))
+
+    def _replace(self, key: tuple, widget: w.Widget) -> w.Widget:
+        """Keep ``widget`` as what ``key`` shows, closing what it showed before (the output of a
+        cell that was run again), so old widgets stop following the room."""
+        old = self._shown.get(key)
+        if old is not None:
+            for child in getattr(old, "children", ()):
+                child.close()
+            old.close()
+        self._shown[key] = widget
+        return widget
 
     def _prepare(self, content_id: str, tag: str = "") -> None:
         """In a rehearsal, open each question as it is shown, so the simulated group answers

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import threading
 import time
 
+import ipywidgets.widgets.widget as widget_module
 import pytest
 from serving import call_json
 
-from peerkit import AutonomySlider, FacilitatorConsole, LivePollChart, ScenarioVote, connect
+from peerkit import (
+    AutonomySlider,
+    FacilitatorConsole,
+    LivePollChart,
+    ScenarioVote,
+    Workshop,
+    connect,
+)
 from peerkit.client import ClientError, LocalSession, RemoteSession
 from peerkit.model import PASS
 from peerkit.rehearsal import rehearse
@@ -96,8 +105,22 @@ def test_slider_distinguishes_not_answered_from_the_midpoint(solo: LocalSession)
 
 def test_slider_shows_both_poles(solo: LocalSession) -> None:
     slider = AutonomySlider(solo, "autonomy-control")
-    text = slider.children[1].children[0].value + slider.children[1].children[2].value
+    text = slider.slider.low + slider.slider.high
     assert "I decide for them" in text and "They decide; I support" in text
+    assert slider.slider.description == "Your position"
+    assert slider.slider.valuetext == "Not answered yet"
+
+
+def test_enter_in_an_answer_control_submits(solo: LocalSession) -> None:
+    vote = ScenarioVote(solo, "housing-call")
+    vote.options.value = "b"
+    vote.options._message(vote.options, {"event": "submit"}, [])
+    assert solo.my_answer(solo.question("housing-call").id) == "b"
+    slider = AutonomySlider(solo, "autonomy-control")
+    slider.slider.value = 3
+    assert slider.slider.valuetext.startswith("3: ")
+    slider.slider._message(slider.slider, {"event": "submit"}, [])
+    assert solo.my_answer(solo.question("autonomy-control").id) == 3
 
 
 def test_reflection_box_enforces_the_limit(solo: LocalSession) -> None:
@@ -118,24 +141,28 @@ def test_reflection_box_enforces_the_limit(solo: LocalSession) -> None:
 # --------------------------------------------------------------------------- charts
 
 
+def _bars(chart: LivePollChart) -> dict[str, int]:
+    return {bar["letter"]: bar["count"] for bar in chart.view.get("bars", []) if "count" in bar}
+
+
 def test_chart_follows_a_rehearsal_room(content) -> None:
     session = rehearse(n=25, seed=3)
     chart = LivePollChart(session, "housing-call", follow=False)
-    first = bytes(chart.image.value)
-    assert first.startswith(b"\x89PNG")
-    assert "Not opened yet" in chart.state_label.value
+    assert chart.view["state"] == "waiting" and chart.view["status"] == "Not opened yet"
+    assert _bars(chart) == {}
     info = session.question("housing-call")
     session.act(info.id, "open")
     chart.refresh()
     assert chart.tally["total"] == 25
-    assert bytes(chart.image.value) != first
-    assert "hidden from participants" in chart.state_label.value
+    assert chart.view["state"] == "hidden" and chart.view["banner"] == "Hidden from participants"
+    assert "hidden from participants" in chart.view["status"]
     counts = chart.tally["counts"]
+    assert _bars(chart) == {option: counts.get(option, 0) for option in _bars(chart)}
     for option_id, count in counts.items():
-        assert f"{option_id}: {count}" in chart.caption.value
+        assert f"{option_id}: {count}" in chart.view["caption"]
     session.act(info.id, "reveal")
     chart.refresh()
-    assert "shown to participants" in chart.state_label.value
+    assert "shown to participants" in chart.view["status"] and chart.view["state"] == "shown"
 
 
 def test_chart_respects_the_minimum_group(content) -> None:
@@ -143,28 +170,38 @@ def test_chart_respects_the_minimum_group(content) -> None:
     info = session.question("autonomy-control", "pre")
     session.act(info.id, "open")
     chart = LivePollChart(session, "autonomy-control", "pre", follow=False)
-    assert "results show once 3 have answered" in chart.caption.value
+    assert chart.view["state"] == "below-minimum"
+    assert "at least 3" in chart.view["banner"] and "points" not in chart.view["scale"]
     open_view = LivePollChart(
         session, "autonomy-control", "pre", follow=False, respect_minimum=False
     )
-    assert "median" in open_view.caption.value.lower()
+    assert "median" in open_view.view["caption"].lower()
 
 
-def test_chart_update_is_awaited_and_coalesced(content) -> None:
+def test_chart_follows_the_watcher_and_coalesces(content) -> None:
     session = rehearse(n=10, seed=5)
-    chart = LivePollChart(session, "useless", follow=False)
     info = session.question("useless")
 
-    async def run() -> None:
-        follower = asyncio.get_running_loop().create_task(chart.follow(max_updates=1))
+    async def run() -> LivePollChart:
+        chart = LivePollChart(session, "useless")
+        assert session.watcher.running
         await asyncio.sleep(0.05)
+        before = chart.redraws
         session.act(info.id, "open")
-        await asyncio.wait_for(follower, 5)
+        for answer in ("a", "b", "a"):  # a burst: drawn once, after the opening
+            session.simulate(info.id, [answer])
+        for _ in range(100):
+            if (chart.tally or {}).get("total") == 13:
+                break
+            await asyncio.sleep(0.02)
+        assert chart.redraws - before <= 2
+        chart.close()
+        assert not chart.following
+        session.close()
+        return chart
 
-    before = chart.redraws
-    asyncio.run(run())
-    assert chart.redraws == before + 1
-    assert chart.tally["total"] == 10
+    chart = asyncio.run(run())
+    assert chart.tally["total"] == 13
 
 
 def test_solo_chart_is_labelled_illustrative(solo: LocalSession) -> None:
@@ -172,10 +209,10 @@ def test_solo_chart_is_labelled_illustrative(solo: LocalSession) -> None:
     vote.options.value = "c"
     vote.submit.click()
     chart = LivePollChart(solo, "housing-call")
-    assert "Illustrative" in chart.state_label.value
-    assert "illustrative" in chart.caption.value.lower()
-    assert "your answer" in chart.caption.value.lower()
-    assert bytes(chart.image.value).startswith(b"\x89PNG")
+    assert chart.view["state"] == "illustrative"
+    assert "illustrative" in chart.view["caption"].lower()
+    assert "your answer" in chart.view["caption"].lower()
+    assert [bar["letter"] for bar in chart.view["bars"] if bar.get("own")] == ["c"]
 
 
 def test_pre_post_chart(content) -> None:
@@ -187,8 +224,21 @@ def test_pre_post_chart(content) -> None:
     chart = LivePollChart(session, "autonomy-control", compare=True)
     comparison = session.pre_post("autonomy-control")
     assert comparison["paired"] >= 15
-    assert bytes(chart.image.value).startswith(b"\x89PNG")
-    assert str(comparison["paired"]) in chart.caption.value
+    assert chart.view["kind"] == "pre-post"
+    assert [s["n"] for s in chart.view["series"]] == [
+        comparison["pre"]["n"],
+        comparison["post"]["n"],
+    ]
+    assert str(comparison["paired"]) in chart.view["caption"]
+
+
+def test_a_chart_update_is_small(content) -> None:
+    session = rehearse(n=30, seed=2)
+    info = session.question("housing-call")
+    session.act(info.id, "open")
+    chart = LivePollChart(session, "housing-call", follow=False)
+    state = chart.get_state()["view"]
+    assert 0 < len(json.dumps(state)) < 2048
 
 
 # --------------------------------------------------------------------------- console
@@ -219,17 +269,17 @@ def test_console_moderates_and_keeps_flagged_reflections_private(content) -> Non
     console.do("open")
     info = session.question("rescuer-closing")
     session.respond(info.id, "Some days I think about suicide.")
-    console._refresh_state()
-    text = " ".join(getattr(child, "value", "") for child in console.moderation.children)
-    assert "may signal crisis" in text
-    assert content.safety.resources[0].name in text
+    console.refresh()
+    assert "may signal crisis" in console.flagged.value
+    assert content.safety.resources[0].name in console.flagged.value
     flagged = next(r for r in session.results(info.id).reflections if r["flags"])
     with pytest.raises(ClientError, match="never shown"):
         session.moderate(flagged["id"], True)
     pending = [r for r in session.results(info.id).reflections if not r["flags"]]
-    approve_rows = [c for c in console.moderation.children if hasattr(c, "children")]
-    assert len(approve_rows) == len(pending)
-    approve_rows[0].children[1].click()
+    shown = [row for row in console.rows if row.response_id is not None]
+    assert len(shown) == min(len(pending), len(console.rows))
+    assert all(html.escape(flagged["text"]) not in row.quote.value for row in shown)
+    shown[0].approve.click()
     approved = [r for r in session.results(info.id).reflections if r["moderation"] == "approved"]
     assert len(approved) == 1 and not approved[0]["flags"]
 
@@ -237,6 +287,53 @@ def test_console_moderates_and_keeps_flagged_reflections_private(content) -> Non
 def test_console_needs_the_facilitator(solo: LocalSession) -> None:
     with pytest.raises(PermissionError):
         FacilitatorConsole(solo)
+
+
+def _live_models() -> int:
+    return len(widget_module._instances)
+
+
+def test_no_widget_leaks_over_a_thousand_notifications(content) -> None:
+    """A rehearsal room with reflections arriving: the console and charts update in place."""
+    session = rehearse(n=3, seed=10)
+    workshop = Workshop("rescuer", session)
+    console = workshop.console()
+    cells = [workshop.scenario(0), workshop.slider(), workshop.reflection()]
+    console.picker.value = ("rescuer-closing", "")
+    console.do("open")
+    info = session.question("rescuer-closing")
+    texts = ["Ask first, then offer.", "Notice my urge to fix.", "Some days I think about suicide."]
+
+    async def run() -> tuple[int, int]:
+        watcher = session.watcher
+        await asyncio.sleep(0.05)
+        first = None
+        for i in range(400):
+            session.simulate(info.id, [texts[i % len(texts)]])
+            await asyncio.sleep(0)
+            await watcher.deliver(session.room_state())
+            if first is None:
+                first = _live_models()
+            if watcher.notifications >= 1000:
+                break
+        return first, watcher.notifications
+
+    first, notifications = asyncio.run(run())
+    assert notifications >= 1000
+    assert _live_models() == first
+    assert "waiting" in console.private.get_title(0)
+    assert cells and console.rows[0].response_id is not None
+
+
+def test_rerunning_a_cell_stops_the_old_widgets(content) -> None:
+    session = rehearse(n=3, seed=11)
+    workshop = Workshop("rescuer", session)
+    first = workshop.scenario(0)
+    again = workshop.scenario(0)
+    vote, chart = first.children
+    assert not chart.following and not vote._subscription.active
+    assert again.children[1].following
+    assert session.watcher.subscribers == 2
 
 
 # --------------------------------------------------------------------------- group mode

@@ -1,0 +1,45 @@
+"""Which questions a module runs, in order: plain data for the console (and any other view)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .content import Content
+
+__all__ = ["AgendaItem", "module_questions"]
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """One question a module runs: what the console lists, and the room's key for it."""
+
+    label: str
+    content_id: str
+    tag: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.content_id, self.tag)
+
+
+def module_questions(content: Content, module_id: str) -> list[AgendaItem]:
+    """The module's scenarios, then (for the opening and closing modules) the pre/post scale
+    asked at the start or end of the workshop, then its sliders and reflection prompts."""
+    kind = content.module(module_id).kind
+    items = [
+        AgendaItem(f"Scenario: {s.question.title}", s.id) for s in content.scenarios_for(module_id)
+    ]
+    if kind in ("opening", "closing"):
+        scale = content.pre_post_scale
+        when, tag = ("start", "pre") if kind == "opening" else ("end", "post")
+        items.append(
+            AgendaItem(f"Slider: {scale.question.title} ({when} of workshop)", scale.id, tag)
+        )
+    items += [
+        AgendaItem(f"Slider: {s.question.title}", s.id) for s in content.scales_for(module_id)
+    ]
+    items += [
+        AgendaItem(f"Reflection: {p.question.prompt[:50]}", p.id)
+        for p in content.prompts_for(module_id)
+    ]
+    return items

@@ -1,0 +1,370 @@
+"""The widgets a participant answers with: a scenario vote, a slider and a reflection.
+
+Each one follows its question through the session's watcher (open, closed, revealed) and saves
+an answer with one short call when the person presses Submit. For the facilitator in a live
+room the answer controls are hidden and the status line shows the question's own state;
+``controls`` is an empty row where per-question controls can be placed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import ipywidgets as w
+import traitlets
+
+from ..chartview import fmt
+from ..client import ClientError, ServiceUnavailable, Session
+from ..model import PASS, ChoiceQuestion, ScaleQuestion, TextQuestion
+from ..watcher import QuestionState, Update
+from .common import PASS_LABEL, StatusLine, header, text
+from .inputs import ChoiceInput, SliderInput
+
+log = logging.getLogger(__name__)
+
+
+def facilitator_words(question: QuestionState | None) -> tuple[str, str]:
+    """What the facilitator's line under a question says about its state."""
+    if question is None or question.state == "draft":
+        return "info", "Not opened yet: participants can answer once you open it."
+    shown = "results shown to participants" if question.revealed else "results hidden"
+    if question.state == "open":
+        return "ok", f"Open: participants are answering · {shown}."
+    return "closed", f"Closed · {shown}."
+
+
+class _AnswerWidget(w.VBox):
+    """Shared behaviour of the widgets a participant answers with."""
+
+    content_id = traitlets.Unicode(help="The scenario, scale or prompt id in data/.").tag(sync=True)
+    tag = traitlets.Unicode("", help="Distinguishes repeats of one question, e.g. 'pre'.").tag(
+        sync=True
+    )
+    submitted = traitlets.Any(None, allow_none=True, help="The answer last stored, if any.")
+    closed = traitlets.Bool(False, help="True once the question no longer takes answers.")
+
+    def __init__(self, session: Session, content_id: str, tag: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.content_id = content_id
+        self.tag = tag
+        self.question = session.content.question(content_id)
+        self.status = StatusLine()
+        self.controls = w.HBox()
+        self.submit = w.Button(
+            description="Submit answer", icon="check", tooltip="Save your answer"
+        )
+        self.submit.on_click(lambda _b: self._submit(self.value()))
+        self.pass_button = w.Button(description=PASS_LABEL, tooltip="Skip this question")
+        self.pass_button.on_click(lambda _b: self._submit(PASS))
+        self._question: QuestionState | None = None
+        self._loaded: int | None = None  # the question whose earlier answer was looked up
+        self._subscription = None
+        self._tasks: set[asyncio.Task] = set()
+        self.watching = session.is_facilitator and session.mode == "group"
+        if self.watching:
+            self.submit.layout.display = "none"
+            self.pass_button.layout.display = "none"
+        if session.mode == "solo":
+            self._load()
+        else:
+            self.status.show("wait", "Connecting to the room…")
+        if session.mode != "solo" or session.is_facilitator:
+            self._subscription = session.watcher.subscribe(self.show, content_id, tag)
+
+    def value(self) -> object:  # pragma: no cover - each widget defines its own
+        raise NotImplementedError
+
+    def show_answer(self, answer: object) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _controls(self) -> list[w.Widget]:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- following the question -----------------------------------------------------------
+    def show(self, update: Update) -> None:
+        """The watcher's news about this question: its state, and for a participant their
+        earlier answer the first time the question is seen."""
+        if update.error:
+            self.status.show("error", f"{update.error} Reconnecting…")
+            return
+        question = self._question = update.question
+        if self.watching:
+            self.status.show(*facilitator_words(question))
+            return
+        if question is None or question.state == "draft":
+            self.status.show("wait", "Waiting for the facilitator to open this question.")
+            return
+        self.set_closed(question.state == "closed")
+        if self._loaded != question.id and self.session.mode != "solo":
+            self._loaded = question.id
+            try:
+                task = asyncio.get_running_loop().create_task(self._fetch_answer(question.id))
+            except RuntimeError:
+                pass
+            else:
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        elif question.state == "open" and self.status.kind in ("wait", "error"):
+            self.status.show("info", "The question is open: choose your answer and submit.")
+
+    async def _fetch_answer(self, question_id: int) -> None:
+        try:
+            previous = await self.session.amy_answer(question_id)
+        except ClientError as exc:
+            self.status.show("error", exc.message)
+            return
+        self._remember(previous)
+
+    def _remember(self, previous: object) -> None:
+        if previous is not None:
+            self.submitted = previous
+            self.show_answer(previous)
+            self.submit.description = "Change answer"
+            if not self.closed:
+                self.status.show(
+                    "ok", "Your answer is saved. You can change it while the question is open."
+                )
+        elif not self.closed:
+            self.status.show("info", "The question is open: choose your answer and submit.")
+
+    def _load(self) -> None:
+        """Solo and rehearsal: the earlier answer and the question's state, read in process."""
+        info = self.session.question(self.content_id, self.tag)
+        if info is None:
+            return
+        self._question = QuestionState(
+            info.id, info.source, info.tag, info.state, info.revealed, info.version
+        )
+        self._remember(self.session.my_answer(info.id))
+        self.set_closed(info.state == "closed")
+
+    def set_closed(self, closed: bool) -> None:
+        if closed == self.closed and not closed:
+            return
+        self.closed = closed
+        for control in (*self._controls(), self.submit, self.pass_button):
+            control.disabled = closed
+        if closed:
+            self.status.show("closed", "This question is closed.")
+
+    # -- answering ------------------------------------------------------------------------------
+    def _question_id(self) -> int | None:
+        if self.session.mode == "solo":
+            info = self.session.question(self.content_id, self.tag)
+            return info.id if info is not None else None
+        question = self._question
+        return question.id if question is not None and question.state != "draft" else None
+
+    def _submit(self, answer: object) -> None:
+        if answer is None:
+            self.status.show("info", "Choose an answer first, or pass.")
+            return
+        try:
+            question_id = self._question_id()
+            if question_id is None:
+                self.status.show(
+                    "wait",
+                    "The facilitator has not opened this question yet. "
+                    "Try again when it is on screen.",
+                )
+                return
+            stored = self.session.respond(question_id, answer)
+        except ServiceUnavailable:
+            self.status.show(
+                "error",
+                "The poll service can't be reached right now, so your answer was not sent. "
+                "Try again in a moment.",
+            )
+            return
+        except ClientError as exc:
+            if exc.code == "question_closed":
+                self.set_closed(True)
+                self.status.show("closed", "This question is closed. " + exc.message)
+            else:
+                self.status.show("error", exc.message)
+            return
+        self.submitted = stored
+        self.submit.description = "Change answer"
+        shown = PASS_LABEL if stored == PASS else self.describe_answer(stored)
+        self.status.show(
+            "ok",
+            f"Saved: {shown.rstrip('.')}. You can change your answer while the question is open.",
+        )
+
+    def describe_answer(self, answer: object) -> str:
+        return str(answer)
+
+    def close(self) -> None:
+        if self._subscription is not None:
+            self._subscription.cancel()
+        super().close()
+
+
+class ScenarioVote(_AnswerWidget):
+    """A scenario vote: the vignette, its options, submit and change answer."""
+
+    choice = traitlets.Unicode(None, allow_none=True, help="The selected option id.")
+
+    def __init__(self, session: Session, scenario_id: str, tag: str = "", **kwargs: Any) -> None:
+        question = session.content.question(scenario_id)
+        if not isinstance(question, ChoiceQuestion):
+            raise TypeError(f"{scenario_id!r} is not a scenario")
+        self.options = ChoiceInput(
+            options=[(o.text, o.id) for o in question.options] + [(PASS_LABEL, PASS)],
+            description="Your answer",
+        )
+        super().__init__(session, scenario_id, tag, **kwargs)
+        self.options.on_submit(lambda: self._submit(self.value()))
+        self.pass_button.layout.display = "none"  # pass is one of the options
+        self.options.observe(self._picked, "value")
+        answer = [] if self.watching else [self.options, w.HBox([self.submit])]
+        self.children = [
+            header(question.title, question.vignette),
+            w.HTML(f"<p><strong>{text(question.prompt)}</strong></p>"),
+            *answer,
+            self.controls,
+            self.status,
+        ]
+
+    def _picked(self, change: dict) -> None:
+        self.choice = change["new"]
+
+    def _controls(self) -> list[w.Widget]:
+        return [self.options]
+
+    def value(self) -> object:
+        return self.options.value
+
+    def show_answer(self, answer: object) -> None:
+        self.options.value = answer
+
+    def describe_answer(self, answer: object) -> str:
+        assert isinstance(self.question, ChoiceQuestion)
+        return self.question.option(str(answer)).text
+
+
+class AutonomySlider(_AnswerWidget):
+    """A slider between two labelled poles; the anchor for the current position is always shown,
+    and "not answered yet" is distinct from the midpoint."""
+
+    answered = traitlets.Bool(False, help="Whether the participant has moved the slider yet.")
+
+    def __init__(self, session: Session, scale_id: str, tag: str = "", **kwargs: Any) -> None:
+        question = session.content.question(scale_id)
+        if not isinstance(question, ScaleQuestion):
+            raise TypeError(f"{scale_id!r} is not a scale")
+        self.slider = SliderInput(
+            value=question.points[len(question.points) // 2],
+            min=question.min,
+            max=question.max,
+            step=question.step,
+            low=f"{fmt(question.min)}: {question.low_label}",
+            high=f"{fmt(question.max)}: {question.high_label}",
+            description="Your position",
+            valuetext="Not answered yet",
+        )
+        self.anchor = StatusLine()
+        super().__init__(session, scale_id, tag, **kwargs)
+        self.slider.on_submit(lambda: self._submit(self.value()))
+        self.submit.disabled = not self.answered
+        self.slider.observe(self._moved, "value")
+        note = w.HTML(f"<p><em>{text(question.note)}</em></p>") if question.note else w.HTML()
+        answer = [] if self.watching else [self.slider, self.anchor]
+        self.children = [
+            header(question.title, question.prompt),
+            *answer,
+            note,
+            w.HBox([self.submit, self.pass_button]),
+            self.controls,
+            self.status,
+        ]
+        self._show_anchor()
+
+    def _moved(self, _change: dict) -> None:
+        self.answered = True
+        self.submit.disabled = self.closed
+        self._show_anchor()
+
+    def _show_anchor(self) -> None:
+        assert isinstance(self.question, ScaleQuestion)
+        if not self.answered:
+            self.anchor.show("info", "Not answered yet: move the slider to where you stand.")
+        else:
+            words = f"{fmt(self.slider.value)}: {self.question.anchor_for(self.slider.value)}"
+            self.slider.valuetext = words
+            self.anchor.show("", words)
+
+    def _controls(self) -> list[w.Widget]:
+        return [self.slider]
+
+    def value(self) -> object:
+        if not self.answered:
+            return None
+        value = self.slider.value
+        return int(value) if float(value).is_integer() else value
+
+    def show_answer(self, answer: object) -> None:
+        if answer != PASS:
+            self.slider.value = answer
+            self.answered = True
+            self._show_anchor()
+
+    def describe_answer(self, answer: object) -> str:
+        assert isinstance(self.question, ScaleQuestion)
+        return f"{fmt(answer)} ({self.question.anchor_for(float(answer))})"  # type: ignore[arg-type]
+
+
+class ReflectionBox(_AnswerWidget):
+    """A short free-text reflection, seen by the facilitator and shown to the group only if
+    approved."""
+
+    def __init__(self, session: Session, prompt_id: str, tag: str = "", **kwargs: Any) -> None:
+        question = session.content.question(prompt_id)
+        if not isinstance(question, TextQuestion):
+            raise TypeError(f"{prompt_id!r} is not a reflection prompt")
+        self.text = w.Textarea(
+            placeholder="Write a few words, or pass",
+            description="Your reflection",
+            layout=w.Layout(width="90%", height="6em"),
+            style={"description_width": "initial"},
+        )
+        self.count = w.HTML()
+        super().__init__(session, prompt_id, tag, **kwargs)
+        self.text.observe(self._typed, "value")
+        self._typed({})
+        answer = [] if self.watching else [self.text, self.count]
+        self.children = [
+            header(question.title, question.prompt),
+            *answer,
+            w.HTML(
+                "<p><em>The facilitator reads reflections first; one is shown to the group only if "
+                "the facilitator approves it, and never with your name.</em></p>"
+            ),
+            w.HBox([self.submit, self.pass_button]),
+            self.controls,
+            self.status,
+        ]
+
+    def _typed(self, _change: dict) -> None:
+        assert isinstance(self.question, TextQuestion)
+        used = len(self.text.value.strip())
+        over = used > self.question.max_length
+        self.count.value = (
+            f"<p>{used} of {self.question.max_length} characters{' — too long' if over else ''}</p>"
+        )
+
+    def _controls(self) -> list[w.Widget]:
+        return [self.text]
+
+    def value(self) -> object:
+        return self.text.value.strip() or None
+
+    def show_answer(self, answer: object) -> None:
+        if answer != PASS:
+            self.text.value = str(answer)
+
+    def describe_answer(self, answer: object) -> str:
+        return "your reflection"

@@ -1,0 +1,256 @@
+"""The facilitator's console: room, join link and QR code, participant count, the current
+question's state and actions, and moderation of reflections.
+
+It follows the room through the session's watcher (no timer, no network call while it is
+built); a button makes one short call and says so when it fails. Moderation shows a fixed set
+of rows that are updated in place, so a busy room creates no new widgets.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+import ipywidgets as w
+import traitlets
+
+from ..agenda import module_questions
+from ..client import ClientError, QuestionInfo, Results, Session
+from ..watcher import Subscription, Update
+from .common import StatusLine, text
+
+log = logging.getLogger(__name__)
+
+#: Reflections listed for moderation at once; the rest wait their turn.
+MODERATION_ROWS = 5
+
+
+class _ModerationRow(w.HBox):
+    """One reflection waiting for moderation, with Approve and Reject (reused for others)."""
+
+    def __init__(self, console: FacilitatorConsole) -> None:
+        self.quote = w.HTML()
+        self.approve = w.Button(description="Approve", tooltip="Show this reflection to the group")
+        self.reject = w.Button(description="Reject", tooltip="Keep this reflection off the screen")
+        super().__init__([self.quote, self.approve, self.reject])
+        self.response_id: int | None = None
+        self.approve.on_click(lambda _b: console.moderate(self.response_id, True))
+        self.reject.on_click(lambda _b: console.moderate(self.response_id, False))
+        self.layout.display = "none"
+
+    def show(self, reflection: dict | None) -> None:
+        self.response_id = reflection["id"] if reflection else None
+        self.layout.display = None if reflection else "none"
+        if reflection:
+            self.quote.value = f"<blockquote>{text(reflection['text'])}</blockquote>"
+
+
+class FacilitatorConsole(w.VBox):
+    """The facilitator's controls for one module."""
+
+    current = traitlets.Unicode(help="The content id of the question being run.").tag(sync=True)
+    current_tag = traitlets.Unicode("", help="Its tag, e.g. 'pre' or 'post'.").tag(sync=True)
+    participants = traitlets.Int(0, help="People who have joined the room.")
+
+    def __init__(self, session: Session, module: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not session.is_facilitator:
+            raise PermissionError("the facilitator console needs the facilitator's key")
+        self.session = session
+        agenda = module_questions(session.content, module) if module is not None else []
+        items = [(item.label, item.key) for item in agenda]
+        self.picker = w.Dropdown(
+            options=items, description="Question", style={"description_width": "initial"}
+        )
+        self.buttons = {
+            name: w.Button(description=label, tooltip=tip)
+            for name, label, tip in [
+                ("open", "Open", "Start taking answers"),
+                ("close", "Close", "Stop taking answers"),
+                ("reveal", "Reveal", "Show the results to participants"),
+                ("hide", "Hide", "Hide the results from participants"),
+                ("reset", "Reset…", "Delete this question's answers and start again"),
+                ("next", "Next question", "Move to the next question of this module"),
+            ]
+        }
+        for name, button in self.buttons.items():
+            button.on_click(lambda _b, name=name: self.do(name))
+        self.confirm_reset = w.Button(description="Yes, delete its answers", button_style="danger")
+        self.confirm_reset.layout.display = "none"
+        self.confirm_reset.on_click(lambda _b: self.do("reset", confirmed=True))
+        self.state_label = StatusLine()
+        self.count_label = w.HTML()
+        self.room_label = w.HTML()
+        self.qr = w.Image(format="png", layout=w.Layout(width="160px"))
+        self.flagged = w.HTML()
+        self.rows = [_ModerationRow(self) for _ in range(MODERATION_ROWS)]
+        self.waiting = w.HTML("<p>No reflections waiting.</p>")
+        self.moderation = w.VBox([self.flagged, *self.rows, self.waiting])
+        self.private = w.Accordion(
+            children=[self.moderation], titles=("Reflections to moderate (private)",)
+        )
+        self.private.selected_index = None
+        self.children = [
+            w.HBox([self.qr, w.VBox([self.room_label, self.count_label])]),
+            self.picker,
+            w.HBox([self.buttons[n] for n in ("open", "close", "reveal", "hide", "reset", "next")]),
+            self.confirm_reset,
+            self.state_label,
+            self.private,
+        ]
+        self._show_room()
+        self._room_subscription = session.watcher.subscribe(self._room_changed)
+        self._subscription: Subscription | None = None
+        self.picker.observe(lambda change: self._select(change["new"]), "value")
+        if items:
+            self._select(items[0][1])
+        else:
+            self.refresh()
+
+    # -- what it shows --------------------------------------------------------------------------
+    def _show_room(self) -> None:
+        import segno
+
+        session = self.session
+        if session.join_url:
+            png = io.BytesIO()
+            segno.make(session.join_url, error="m").save(png, kind="png", scale=5, border=2)
+            self.qr.value = png.getvalue()
+            self.qr.alt = f"QR code for {session.join_url}"  # type: ignore[attr-defined]
+            self.room_label.value = (
+                f"<p>Room code <strong style='font-size:1.6em'>{text(session.room)}</strong><br>"
+                f"Join at <a href='{text(session.join_url)}'>{text(session.join_url)}</a></p>"
+            )
+        else:
+            self.qr.layout.display = "none"
+            self.room_label.value = "<p>Rehearsal room on this computer (no one else can join).</p>"
+        self.count_label.value = "<p>Connecting to the room…</p>"
+
+    def refresh(self) -> None:
+        """Show the room as it is now (solo and rehearsal sessions read it in process)."""
+        if self.session.mode == "solo":
+            self.session.watcher.sync()
+
+    def _room_changed(self, update: Update) -> None:
+        if update.error:
+            self.count_label.value = f"<p>⚠ {text(update.error)} Reconnecting…</p>"
+            return
+        room = update.room
+        if room is not None and room.participants is not None:
+            self.participants = room.participants
+            self.count_label.value = f"<p>{room.participants} participants have joined.</p>"
+
+    def _question_changed(self, update: Update) -> None:
+        if update.error:
+            self.state_label.show("error", f"{update.error} Reconnecting…")
+            return
+        question, results = update.question, update.results
+        if question is None:
+            self.state_label.show("info", "Not opened yet · results hidden from participants")
+            self._show_reflections(None)
+            return
+        state = {"draft": "Not opened yet", "open": "Open", "closed": "Closed"}[question.state]
+        shown = (
+            "results shown to participants"
+            if question.revealed
+            else "results hidden from participants"
+        )
+        total = (results.tally or {}).get("total", 0) if results is not None else 0
+        self.state_label.show("info", f"{state} · {shown} · {total} responses")
+        self._show_reflections(results)
+
+    def _show_reflections(self, results: Results | None) -> None:
+        reflections = results.reflections if results is not None else []
+        flagged = [r for r in reflections if r.get("flags")]
+        pending = [r for r in reflections if not r.get("flags") and r["moderation"] == "pending"]
+        if flagged:
+            resources = "".join(
+                f"<li>{text(r.name)}: {text(r.contact)}"
+                f"{' — ' + text(r.note) if r.note else ''}</li>"
+                for r in self.session.content.safety.resources
+            )
+            quotes = "".join(f"<blockquote>{text(r['text'])}</blockquote>" for r in flagged)
+            self.flagged.value = (
+                f"<p><strong>{len(flagged)} reflection(s) use words that may signal crisis."
+                "</strong> They are never shown to the group. Consider a private, gentle "
+                f"check-in (a co-facilitator can help).</p><ul>{resources}</ul>{quotes}"
+            )
+        else:
+            self.flagged.value = ""
+        for row, reflection in zip(self.rows, pending + [None] * len(self.rows), strict=False):
+            row.show(reflection)
+        more = len(pending) - len(self.rows)
+        self.waiting.value = (
+            "<p>No reflections waiting.</p>"
+            if not pending and not flagged
+            else f"<p>{more} more waiting.</p>"
+            if more > 0
+            else ""
+        )
+        self.private.set_title(
+            0, f"Reflections to moderate (private): {len(pending)} waiting, {len(flagged)} flagged"
+        )
+
+    # -- actions -------------------------------------------------------------------------------
+    def _select(self, item: tuple[str, str]) -> None:
+        self.current, self.current_tag = item
+        self.confirm_reset.layout.display = "none"
+        if self._subscription is not None:
+            self._subscription.cancel()
+        self._subscription = self.session.watcher.subscribe(
+            self._question_changed, self.current, self.current_tag
+        )
+        self.refresh()
+
+    def _info(self) -> QuestionInfo:
+        """The room's question for the current item (added to the room on first use)."""
+        info = self.session.question(self.current, self.current_tag)
+        assert info is not None
+        return info
+
+    def do(self, action: str, *, confirmed: bool = False) -> None:
+        """Run a console action by name (what each button does)."""
+        if action == "next":
+            values = [v for _, v in self.picker.options]
+            here = (self.current, self.current_tag)
+            index = values.index(here) if here in values else -1
+            if index + 1 < len(values):
+                self.picker.value = values[index + 1]
+            return
+        if action == "reset" and not confirmed:
+            self.confirm_reset.layout.display = None
+            self.state_label.show("info", "Reset deletes this question's answers. Confirm below.")
+            return
+        room = self.session.watcher.room
+        known = room.find(self.current, self.current_tag) if room is not None else None
+        try:
+            question_id = known.id if known is not None else self._info().id
+            info = self.session.act(question_id, action)
+        except ClientError as exc:
+            self.state_label.show("error", exc.message)
+            return
+        self.confirm_reset.layout.display = "none"
+        state = {"draft": "Not opened yet", "open": "Open", "closed": "Closed"}[info.state]
+        shown = "results shown to participants" if info.revealed else "results hidden"
+        self.state_label.show("info", f"{state} · {shown} · updating…")
+        self.refresh()
+
+    def moderate(self, response_id: int | None, approve: bool) -> None:
+        if response_id is None:
+            return
+        try:
+            self.session.moderate(response_id, approve)
+        except ClientError as exc:
+            self.state_label.show("error", exc.message)
+            return
+        self.refresh()
+
+    def close(self) -> None:
+        """Stop following the room and close the console and its parts."""
+        self._room_subscription.cancel()
+        if self._subscription is not None:
+            self._subscription.cancel()
+        for child in (*self.rows, self.moderation, self.private):
+            child.close()
+        super().close()
