@@ -368,14 +368,14 @@ def shoot(page, name: str) -> None:
         "Math.max(...[...document.querySelectorAll('.stage *, .join *')]"
         ".map(e => e.getBoundingClientRect().bottom)) - window.innerHeight"
     )
-    assert overflow <= 0, f"{name}: the screen runs {overflow:.0f} px past the bottom"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"presenter-{name}.png"))
+    assert overflow <= 0, f"{name}: the screen runs {overflow:.0f} px past the bottom"
 
 
 NO_DISTRIBUTION = """() => ({
     text: document.body.innerText,
-    drawn: document.querySelectorAll('.results, .bars, .fill, .histogram, .col, svg').length,
+    drawn: document.querySelectorAll('.results, .pk-chart, .pk-bars, .pk-fill, svg').length,
 })"""
 
 
@@ -425,14 +425,17 @@ def test_the_presenter_display_in_every_state(browser, screen_service: str, size
 
     # revealed: bars and counts that match the tally
     room.act(qid, "close", "reveal")
-    expect(page.locator(".bars li")).to_have_count(3, timeout=FOLLOW_MS)
+    rows = page.locator(".results .pk-bar")
+    expect(rows).to_have_count(3, timeout=FOLLOW_MS)
     tally = room.call("GET", f"/questions/{qid}/results", secret=room.key)["tally"]
-    for option in CHOICE["options"]:
-        row = page.locator(f'.bars li[data-option="{option["id"]}"]')
-        count, pct = tally["counts"][option["id"]], tally["percentages"][option["id"]]
-        expect(row.locator(".figure")).to_have_text(f"{count} ({pct:g}%)")
-        expect(row.locator(".text")).to_have_text(option["text"])
-        width_px = row.locator(".fill").evaluate("e => e.getBoundingClientRect().width")
+    for index, option in enumerate(CHOICE["options"]):
+        row = rows.nth(index)
+        count = tally["counts"][option["id"]]
+        pct = round(100 * count / tally["answered"])
+        expect(row.locator(".pk-letter")).to_have_text("abc"[index])
+        expect(row.locator(".pk-label")).to_have_text(option["text"])
+        expect(row.locator(".pk-count")).to_have_text(f"{count} ({pct}%)")
+        width_px = row.locator(".pk-fill").evaluate("e => e.getBoundingClientRect().width")
         assert (width_px > 0) == (count > 0)
     check_axe(page, f"{size} revealed")
     shoot(page, f"{size}-3-revealed")
@@ -477,10 +480,12 @@ def test_the_presenter_display_in_every_state(browser, screen_service: str, size
         for token, value in zip(people, values, strict=False):
             room.answer(token, ids[tag], value)
         room.act(ids[tag], "close", "reveal")
-    expect(page.locator(".shift")).to_contain_text(
-        "2 moved towards “They decide; I support”, 0 towards", timeout=FOLLOW_MS
+    chart = page.locator('.results .pk-chart[data-kind="pre-post"]')
+    expect(chart.locator(".pk-series")).to_have_text(
+        ["Before: 3 answered", "After: 3 answered"], timeout=FOLLOW_MS
     )
-    expect(page.locator(".histogram li")).not_to_have_count(0)
+    expect(chart.locator(".pk-columns")).to_have_count(2)
+    expect(chart.locator(".pk-lean")).to_contain_text("2 moved")
     check_axe(page, f"{size} slider with shift")
     shoot(page, f"{size}-6-slider-shift")
 

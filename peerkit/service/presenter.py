@@ -18,10 +18,12 @@ import asyncio
 import hashlib
 import io
 import json
+from pathlib import Path
 
 import segno
 
-from ..model import ScaleQuestion, results_visible
+from ..chartview import chart_view, pre_post_view
+from ..model import results_visible
 from ..store import Store, StoreError
 from .app import (
     PAGE_CSP,
@@ -29,9 +31,13 @@ from .app import (
     ApiError,
     BaseHandler,
     Settings,
+    StaticHandler,
     _wait_seconds,
     room_snapshot,
 )
+
+#: The browser modules the notebook shares with the service's pages: the chart.
+SHARED_STATIC = Path(__file__).parent.parent / "static"
 
 
 def screen_view(store: Store, code: str, snapshots: dict) -> dict:
@@ -45,9 +51,17 @@ def screen_view(store: Store, code: str, snapshots: dict) -> dict:
         answers=len(snap.answers) if view["question"] is not None else 0,
         shift=None,
     )
+    view["chart"] = view["pre_post"] = None
     question = view["question"]
-    if question is not None and question["kind"] == "scale" and view.get("results"):
-        view["shift"] = _shift(store, room.code, room.min_group, question)
+    if question is not None and view.get("results") and question["kind"] != "text":
+        record = store.question(question["id"])
+        view["chart"] = chart_view(record.question, view["results"], min_group=room.min_group)
+        if question["kind"] == "scale":
+            view["shift"] = _shift(store, room.code, room.min_group, question)
+            if view["shift"] is not None:
+                view["pre_post"] = pre_post_view(
+                    record.question, view["shift"], min_group=room.min_group
+                )
     return view
 
 
@@ -58,8 +72,6 @@ def _shift(store: Store, code: str, min_group: int, question: dict) -> dict | No
     try:
         pre, post, comparison = store.pre_post(code, question["source"])
     except StoreError:
-        return None
-    if not isinstance(pre.question, ScaleQuestion):
         return None
     shown = all(
         results_visible(t, revealed=r.revealed, min_group=min_group)
@@ -177,4 +189,5 @@ def routes(root: str, api: str, s: dict[str, Settings]) -> list[tuple]:
         (rf"{api}/rooms/{code}/presenter", PresenterTokenHandler, s),
         (rf"{api}/rooms/{code}/qr\.svg", QrHandler, s),
         (rf"{root}/present/{code}", PresenterPage, s),
+        (rf"{root}/static/(chart\.(?:js|css))", StaticHandler, {"path": str(SHARED_STATIC)}),
     ]

@@ -1,7 +1,10 @@
 // peerkit room screen: follows the room's current question for a projector or second screen.
 // It shows only what the whole room may see: the question, how many have answered while it is
 // open, and the group's results once the facilitator reveals them (and enough have answered).
-// Every string from the service is rendered as text, never as HTML.
+// Every string from the service is rendered as text, never as HTML. Results are drawn by the
+// chart module the notebook and the phones share.
+
+import { drawChart } from './chart.js';
 
 const ROOT = new URL('../', import.meta.url);
 const API = new URL('api/v1', ROOT).href;
@@ -89,7 +92,7 @@ function render(view) {
   }
   $('people').textContent = plural(view.participants, 'person has', 'people have') + ' joined';
   const q = view.question;
-  const key = JSON.stringify([q, view.results, view.shift, view.min_group]);
+  const key = JSON.stringify([q, view.results, view.chart, view.pre_post, view.min_group]);
   if (shown.question !== key) {
     shown.question = key;
     $('stage').replaceChildren(...(q ? questionView(view) : waiting(view)));
@@ -131,7 +134,7 @@ function questionView(view) {
     h('span', { id: 'answers', 'aria-live': 'polite' })));
   if (open) parts.push(h('p', { class: 'note', text: `Answer on your phone at ${view.join_url}` }));
   if (view.results) {
-    parts.push(drawResults(q, view.results, view.shift));
+    parts.push(drawResults(q, view));
   } else if (q.revealed) {
     parts.push(h('p', { class: 'notice', text: 'The results appear here once at least '
       + `${plural(view.min_group, 'person has', 'people have')} answered.` }));
@@ -139,71 +142,22 @@ function questionView(view) {
   return parts;
 }
 
-// The group's results. (Drawn here until the shared chart module draws them on every screen.)
-function drawResults(q, r, shift) {
-  const body = { choice: choiceResults, scale: scaleResults, text: textResults }[r.kind](q, r);
+// The group's results: the shared chart (the before/after chart on a scale's "post" reading,
+// once both are revealed), or the wall of approved reflections.
+function drawResults(q, view) {
   const section = h('section', { class: 'results', 'aria-labelledby': 'results-h' },
-    h('h2', { id: 'results-h', text: 'Group results' }), ...body);
-  if (shift) section.append(shiftView(q, shift));
-  else section.classList.add('roomy');
+    h('h2', { id: 'results-h', text: 'Group results' }));
+  if (q.kind === 'text') {
+    section.append(...textResults(view.results));
+  } else {
+    const chart = h('div', { class: 'chart' });
+    drawChart(chart, view.pre_post || view.chart);
+    section.append(chart);
+  }
   return section;
 }
 
-function choiceResults(q, r) {
-  const most = Math.max(1, ...Object.values(r.counts));
-  const list = h('ul', { class: 'bars', 'aria-label': 'Answers per option' });
-  q.options.forEach((o, i) => {
-    const count = r.counts[o.id] ?? 0;
-    const fill = h('span', { class: 'fill' });
-    fill.style.width = `${(100 * count) / most}%`;
-    list.append(h('li', { 'data-option': o.id },
-      h('span', { class: 'letter', 'aria-hidden': 'true', text: letter(i) }),
-      h('span', {}, h('span', { class: 'vh', text: `${letter(i)}: ` }),
-        h('span', { class: 'text', text: o.text }),
-        h('span', { class: 'track', 'aria-hidden': 'true' }, fill)),
-      h('span', { class: 'figure', text: `${count} (${fmt(r.percentages[o.id] ?? 0)}%)` })));
-  });
-  const passes = r.passes ? ` ${plural(r.passes, 'person', 'people')} passed.` : '';
-  return [h('p', { text: `${plural(r.answered, 'person', 'people')} chose an option.${passes}` }),
-    list];
-}
-
-function scaleResults(q, r) {
-  const stat = (term, value) => h('div', {}, h('dt', { text: term }), h('dd', { text: value }));
-  const parts = [h('dl', { class: 'stats' }, stat('Answered', String(r.n)),
-    stat('Median', fmt(r.median)), stat('Middle half', `${fmt(r.q1)} to ${fmt(r.q3)}`),
-    r.passes ? stat('Passed', String(r.passes)) : null)];
-  const points = r.histogram.length <= 41 ? r.histogram : [];
-  if (points.length) {
-    const most = Math.max(1, ...points.map(([, n]) => n));
-    parts.push(h('ol', { class: 'histogram', 'aria-label': 'How many chose each point' },
-      ...points.map(([value, n]) => {
-        const col = h('span', { class: 'col', 'aria-hidden': 'true' });
-        col.style.height = `${(80 * n) / most}%`;
-        return h('li', {}, h('span', { class: 'n', 'aria-hidden': 'true', text: n ? String(n) : '' }),
-          col, h('span', { class: 'x', 'aria-hidden': 'true', text: fmt(value) }),
-          h('span', { class: 'vh', text: `${fmt(value)}: ${plural(n, 'person', 'people')}.` }));
-      })),
-    h('p', { class: 'poles' }, h('span', { text: q.low_label }), h('span', { text: q.high_label })));
-  }
-  return parts;
-}
-
-function shiftView(q, c) {
-  const { moved } = c;
-  const shift = c.median_shift;
-  let change = ': no change.';
-  if (shift) change = `: ${fmt(Math.abs(shift))} towards “${shift > 0 ? q.high_label : q.low_label}”.`;
-  return h('div', { class: 'shift' },
-    h('h2', { text: 'Before and after' }),
-    h('p', {}, 'Median before ', h('span', { class: 'pre', text: fmt(c.pre.median) }),
-      ', after ', h('span', { class: 'post', text: fmt(c.post.median) }), change,
-      ` Of ${plural(c.paired, 'person', 'people')} who answered both times, `
-      + `${moved.towards_high} moved towards “${q.high_label}”, ${moved.towards_low} towards `
-      + `“${q.low_label}” and ${moved.unchanged} stayed where they were.`));
-}
-
-function textResults(q, r) {
+function textResults(r) {
   const texts = r.reflections || [];
   return [h('p', { text: `${plural(r.n, 'reflection', 'reflections')} received; `
     + `${texts.length} shared with the group.` }),
