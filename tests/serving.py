@@ -37,7 +37,7 @@ def serving(store: Store, **app_kwargs: Any) -> Iterator[str]:
             started.set()
             await holder["stop"].wait()
             server.stop()
-            await app.peerkit.hub.close()
+            await app.peerkit.worker.close()
 
         asyncio.run(main())
 

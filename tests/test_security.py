@@ -22,7 +22,7 @@ from test_service import API, REPO, Client, LiveService, http_request
 
 from peerkit import cli
 from peerkit.content import Content, load_content
-from peerkit.service.app import PAGE_CSP
+from peerkit.service.base import PAGE_CSP
 from peerkit.service.limits import (
     JOIN_RATE,
     RESPOND_RATE,

@@ -222,7 +222,7 @@ class LiveService(Client):
         finally:
             self.server.stop()
             loop.run_until_complete(self.server.close_all_connections())
-            loop.run_until_complete(self.app.peerkit.hub.close())
+            loop.run_until_complete(self.app.peerkit.worker.close())
             loop.close()
 
     async def _start(self) -> None:
@@ -363,7 +363,7 @@ def test_without_a_creator_key_only_this_machine_may_create_rooms(
 ) -> None:
     import ipaddress
 
-    import peerkit.service.app as app_module
+    import peerkit.service.rooms as rooms_module
 
     service = LiveService(tmp_path / "lan.db", content)
     try:
@@ -371,7 +371,7 @@ def test_without_a_creator_key_only_this_machine_may_create_rooms(
         assert status == 201
         # Every request now looks as if it came from another machine on the network.
         other = ipaddress.ip_address("192.0.2.40")
-        monkeypatch.setattr(app_module.ipaddress, "ip_address", lambda _address: other)
+        monkeypatch.setattr(rooms_module.ipaddress, "ip_address", lambda _address: other)
         status, body = service("POST", "/rooms", {"title": "from the LAN"})
         assert (status, body["error"]["code"]) == (403, "forbidden")
         assert "this machine" in body["error"]["message"]

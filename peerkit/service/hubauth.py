@@ -28,7 +28,7 @@ import tornado.web
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.services.auth import check_scopes as _check_scopes
 
-from .app import PAGE_CSP, ApiError, BaseHandler, Settings
+from .base import PAGE_CSP, ApiError, BaseHandler, set_security_headers
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +58,11 @@ class HubFacilitators:
             )
         return cls(HubOAuth(base_url=prefix, cache_max_age=60))
 
-    def routes(self, root: str, settings: dict[str, Settings]) -> list[tuple]:
+    def routes(self, root: str) -> list[tuple]:
         """The facilitator page and the OAuth callback, under the route pattern ``root``."""
         callback = urlsplit(self.auth.oauth_redirect_uri).path
         return [
-            (rf"{root}/facilitate", FacilitatePage, {**settings, "facilitators": self}),
+            (rf"{root}/facilitate", FacilitatePage, {"facilitators": self}),
             (re.escape(callback), OAuthCallback, {"hub_auth": self.auth}),
         ]
 
@@ -152,8 +152,7 @@ def page(title: str, body: str) -> bytes:
 class FacilitatePage(HubOAuthenticated, BaseHandler):  # type: ignore[misc]
     """``<prefix>facilitate``: a signed-in hub facilitator starts a room and sees its code."""
 
-    def initialize(self, settings: Settings, facilitators: HubFacilitators) -> None:  # type: ignore[override]
-        super().initialize(settings)
+    def initialize(self, facilitators: HubFacilitators) -> None:  # type: ignore[override]
         self.facilitators = facilitators
         self.hub_auth = facilitators.auth
 
@@ -191,7 +190,7 @@ class FacilitatePage(HubOAuthenticated, BaseHandler):  # type: ignore[misc]
 
     async def post(self) -> None:
         title = " ".join(self.get_body_argument("title", "").split())[:200] or DEFAULT_TITLE
-        created = await self.call(self.app.store.create_room, title)
+        created = await self.call(self.store.create_room, title)
         code, key = created.room.code, created.facilitator_key
         join_url = self.join_url(code)
         log.info("a hub facilitator started room %s", code)
@@ -245,7 +244,7 @@ class OAuthCallback(HubOAuthCallbackHandler):
         self.hub_auth = hub_auth
 
     def set_default_headers(self) -> None:
-        BaseHandler.set_default_headers(self)  # type: ignore[arg-type]
+        set_security_headers(self)
 
 
 def _e(text: object) -> str:

@@ -25,16 +25,9 @@ import segno
 from ..chartview import chart_view, pre_post_view
 from ..model import results_visible
 from ..store import Store, StoreError
-from .app import (
-    PAGE_CSP,
-    STATIC,
-    ApiError,
-    BaseHandler,
-    Settings,
-    StaticHandler,
-    _wait_seconds,
-    room_snapshot,
-)
+from .base import CODE, PAGE_CSP, ApiError, BaseHandler
+from .pages import STATIC, StaticHandler
+from .views import room_snapshot
 
 #: The browser modules the notebook shares with the service's pages: the chart.
 SHARED_STATIC = Path(__file__).parent.parent / "static"
@@ -101,12 +94,12 @@ class ScreenHandler(BaseHandler):
 
     async def get(self, code: str) -> None:
         after = self.get_query_argument("after", None)
-        wait = _wait_seconds(self)
+        wait = self.wait_seconds()
         secret = await self._credential(code)
         deadline = asyncio.get_running_loop().time() + wait
         while True:
-            changed = self.hub.changed(code.upper())  # taken before reading: no missed wake-up
-            view = await self.call(_screen_for, self.app.store, code, secret, self.app.snapshots)
+            changed = self.worker.changed(code.upper())  # taken before reading: no missed wake-up
+            view = await self.call(_screen_for, self.store, code, secret, self.service.snapshots)
             if view is None:
                 raise ApiError(
                     403,
@@ -116,21 +109,23 @@ class ScreenHandler(BaseHandler):
                 )
             view["etag"] = _etag(view)
             view["join_url"] = self.join_url(view["room"])
-            if after is None or view["etag"] != after or not await self.hub.wait(changed, deadline):
+            if after is None or view["etag"] != after:
+                break
+            if not await self.worker.wait(changed, deadline):
                 break
         self.send(view)
 
     async def _credential(self, code: str) -> str | None:
         """The bearer secret, or None for a hub facilitator signed in with the hub's cookie."""
-        if self.request.headers.get("Authorization") or self.app.hub_auth is None:
+        if self.request.headers.get("Authorization") or self.service.hub_auth is None:
             return self.secret()
-        await self.call(self.app.store.room, code)  # 404 for an unknown room
-        model = await self.app.hub_auth.identify(self, cookie=True)
+        await self.call(self.store.room, code)  # 404 for an unknown room
+        model = await self.service.hub_auth.identify(self, cookie=True)
         if model is None:
             raise ApiError(
                 401, "hub_signin", "open the presenter link, or sign in to the hub as a facilitator"
             )
-        reason = self.app.hub_auth.refusal(model)
+        reason = self.service.hub_auth.refusal(model)
         if reason:
             raise ApiError(403, "forbidden", reason)
         return None
@@ -142,16 +137,16 @@ class PresenterTokenHandler(BaseHandler):
 
     async def post(self, code: str) -> None:
         await self.require_facilitator(code)
-        token = await self.call(self.app.store.rotate_presenter, code, self.secret())
-        self.hub.notify(code.upper())  # a display on the old link learns at once
-        room = await self.call(self.app.store.room, code)
+        token = await self.call(self.store.rotate_presenter, code, self.secret())
+        self.worker.notify(code.upper())  # a display on the old link learns at once
+        room = await self.call(self.store.room, code)
         self.send({"room": room.code, "presenter_url": self.presenter_url(room.code, token)})
 
     async def delete(self, code: str) -> None:
         await self.require_facilitator(code)
-        await self.call(self.app.store.revoke_presenter, code)
-        self.hub.notify(code.upper())
-        room = await self.call(self.app.store.room, code)
+        await self.call(self.store.revoke_presenter, code)
+        self.worker.notify(code.upper())
+        room = await self.call(self.store.room, code)
         self.send({"room": room.code, "presenter_url": None})
 
 
@@ -159,7 +154,7 @@ class QrHandler(BaseHandler):
     """``GET /api/v1/rooms/<CODE>/qr.svg``: the join link as a QR code (public, as the code is)."""
 
     async def get(self, code: str) -> None:
-        room = await self.call(self.app.store.room, code)
+        room = await self.call(self.store.room, code)
         out = io.BytesIO()
         segno.make(self.join_url(room.code), error="m").save(
             out, kind="svg", scale=10, border=2, dark="#000", light="#fff", xmldecl=False
@@ -181,13 +176,16 @@ class PresenterPage(BaseHandler):
         self.finish(page.replace(b'="static/', b'="../static/'))
 
 
-def routes(root: str, api: str, s: dict[str, Settings]) -> list[tuple]:
-    """The presenter display's routes, under the route patterns ``root`` and ``api``."""
-    code = r"(\w{1,16})"
-    return [
-        (rf"{api}/rooms/{code}/screen", ScreenHandler, s),
-        (rf"{api}/rooms/{code}/presenter", PresenterTokenHandler, s),
-        (rf"{api}/rooms/{code}/qr\.svg", QrHandler, s),
-        (rf"{root}/present/{code}", PresenterPage, s),
-        (rf"{root}/static/(chart\.(?:js|css))", StaticHandler, {"path": str(SHARED_STATIC)}),
-    ]
+#: Routes under the API root.
+default_handlers = [
+    (rf"/rooms/{CODE}/screen", ScreenHandler),
+    (rf"/rooms/{CODE}/presenter", PresenterTokenHandler),
+    (rf"/rooms/{CODE}/qr\.svg", QrHandler),
+]
+
+#: Routes under the service's root: the page, and the chart module shared with the notebook
+#: (ahead of the pages' own static files).
+page_handlers = [
+    (rf"/present/{CODE}", PresenterPage),
+    (r"/static/(chart\.(?:js|css))", StaticHandler, {"path": str(SHARED_STATIC)}),
+]

@@ -13,7 +13,8 @@ import tornado.netutil
 
 from ..content import load_content
 from ..store import display_location, open_store
-from .app import MAX_PARTICIPANTS, make_app, normalise_prefix
+from .app import make_app, normalise_prefix
+from .base import MAX_PARTICIPANTS
 from .limits import Limits
 
 log = logging.getLogger(__name__)
@@ -80,5 +81,5 @@ async def run_service(
     await stop.wait()
     log.info("stopping: no new connections; finishing responses in flight")
     server.stop()
-    await app.peerkit.hub.close()  # type: ignore[attr-defined]
+    await app.peerkit.worker.close()  # type: ignore[attr-defined]
     print("peerkit service stopped", flush=True)

@@ -31,7 +31,7 @@ T = TypeVar("T")
 MAX_BATCH = 512
 
 
-class Hub:
+class StoreWorker:
     """Runs store calls off the event loop, batches responses and wakes long-polls."""
 
     def __init__(self, store: Store) -> None:
@@ -40,7 +40,7 @@ class Hub:
         self._pending: list[tuple[int, str, object, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
         self._changed: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
-        #: The loop the long-polls wait on, known once one has waited (the hub may be made
+        #: The loop the long-polls wait on, known once one has waited (the worker may be made
         #: before the loop runs).
         self._loop: asyncio.AbstractEventLoop | None = None
         store.subscribe(self._changed_elsewhere)
