@@ -50,7 +50,12 @@ function presenterToken() {
 const TOKEN = presenterToken();
 
 class Offline extends Error {}
-class Refused extends Error {}
+class Refused extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
 
 async function screen(after) {
   const headers = { Accept: 'application/json' };
@@ -71,7 +76,8 @@ async function screen(after) {
   const data = await res.json().catch(() => null);
   if (res.ok && data) return data;
   if (res.status >= 500 || res.status === 429 || !data) throw new Offline(`HTTP ${res.status}`);
-  throw new Refused((data.error && data.error.message) || `HTTP ${res.status}`);
+  const error = data.error || {};
+  throw new Refused(error.code, error.message || `HTTP ${res.status}`);
 }
 
 // ----------------------------------------------------------------------------- drawing
@@ -180,6 +186,10 @@ async function follow() {
       etag = view.etag;
       render(view);
     } catch (err) {
+      if (err instanceof Refused && err.code === 'hub_signin') {
+        location.assign(`${location.pathname.replace(/\/+$/, '')}/signin`); // sign in at the hub
+        return;
+      }
       if (err instanceof Refused) {
         $('stage').replaceChildren(h('h1', { id: 'stage-h', text: 'This screen cannot follow the room' }),
           h('p', { class: 'lead', text: err.message }),
