@@ -510,3 +510,25 @@ def test_the_display_reconnects_by_itself(browser, screen_service: str) -> None:
     expect(page.locator("#stage-h")).to_have_text("While the screen was away", timeout=10_000)
     expect(page.locator("#connection")).to_have_text("")
     page.close()
+
+
+# --------------------------------------------------------------------------- the facilitator's side
+
+
+def test_the_console_links_the_presenter_display(live_service, content: Content) -> None:
+    from peerkit.client import RemoteSession
+    from peerkit.widgets import FacilitatorConsole
+
+    room = new_room(live_service.url)
+    public = "http://192.0.2.10:8765"  # as phones see the service
+    session = RemoteSession(
+        live_service.url, room.code, facilitator_key=room.key, public_url=public, content=content
+    )
+    assert session.presenter_url == room.presenter_url.replace(live_service.url, public)
+    console = FacilitatorConsole(session, module="rescuer")
+    label = console.room_label.value
+    link = re.search(r"<a href='([^']+)' target='_blank' rel='noopener'>([^<]+)</a>", label)
+    assert link and link.group(1) == session.presenter_url
+    assert link.group(2) == "Open the presenter display"
+    participant = RemoteSession(live_service.url, room.code, content=content)
+    assert participant.presenter_url is None

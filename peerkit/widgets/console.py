@@ -118,9 +118,16 @@ class FacilitatorConsole(w.VBox):
             segno.make(session.join_url, error="m").save(png, kind="png", scale=5, border=2)
             self.qr.value = png.getvalue()
             self.qr.alt = f"QR code for {session.join_url}"  # type: ignore[attr-defined]
+            presenter = (
+                f"<br><a href='{text(session.presenter_url)}' target='_blank' rel='noopener'>"
+                "Open the presenter display</a> (a new window: put it on the projector)"
+                if session.presenter_url
+                else ""
+            )
             self.room_label.value = (
                 f"<p>Room code <strong style='font-size:1.6em'>{text(session.room)}</strong><br>"
-                f"Join at <a href='{text(session.join_url)}'>{text(session.join_url)}</a></p>"
+                f"Join at <a href='{text(session.join_url)}'>{text(session.join_url)}</a>"
+                f"{presenter}</p>"
             )
         else:
             self.qr.layout.display = "none"
