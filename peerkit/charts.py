@@ -87,7 +87,9 @@ def _choice(ax: Axes, view: Mapping) -> None:
     rows = list(range(len(bars)))[::-1]
     colours = [_ORANGE if bar.get("own") else _BLUE for bar in bars]
     ax.barh(rows, [bar["percent"] for bar in bars], color=colours, edgecolor=_BLACK)
-    labels = [f"{bar['letter']}. {textwrap.shorten(bar['label'], 30, placeholder='…')}" for bar in bars]
+    labels = [
+        f"{bar['letter']}. {textwrap.shorten(bar['label'], 30, placeholder='…')}" for bar in bars
+    ]
     ax.set_yticks(rows, labels, fontsize=SMALLEST_PT)
     ax.set_xlim(0, 118)
     ax.set_xlabel("% of answers (passes not counted)", fontsize=SMALLEST_PT)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import socket
 import threading
 import time
+from contextlib import contextmanager
 
 import ipywidgets.widgets.widget as widget_module
 import pytest
@@ -304,13 +306,18 @@ def test_no_widget_leaks_over_a_thousand_notifications(content) -> None:
     info = session.question("rescuer-closing")
     texts = ["Ask first, then offer.", "Notice my urge to fix.", "Some days I think about suicide."]
 
+    scenario = session.question(content.scenarios_for("rescuer")[0].id)
+    session.act(scenario.id, "open")
+
     async def run() -> tuple[int, int]:
         watcher = session.watcher
         await asyncio.sleep(0.05)
         first = None
-        for i in range(400):
-            session.simulate(info.id, [texts[i % len(texts)]])
-            await asyncio.sleep(0)
+        for i in range(1000):
+            if i % 10 == 0:  # a reflection arrives
+                session.simulate(info.id, [texts[i // 10 % len(texts)]])
+            else:  # the facilitator shows and hides the scenario's results
+                session.act(scenario.id, "reveal" if i % 2 else "hide")
             await watcher.deliver(session.room_state())
             if first is None:
                 first = _live_models()
@@ -405,14 +412,14 @@ def test_thirty_participants_reach_the_facilitator_chart(
         finished["at"] = time.monotonic()
 
     async def watch() -> float:
-        chart = LivePollChart(facilitator, "useless", follow=False)
-        task = asyncio.get_running_loop().create_task(chart.follow())
+        chart = LivePollChart(facilitator, "useless")
         try:
             while (chart.tally or {}).get("total", 0) < 30:
                 await asyncio.sleep(0.01)
             return time.monotonic()
         finally:
-            task.cancel()
+            chart.close()
+            facilitator.close()
 
     voters = threading.Thread(target=vote_all)
     voters.start()
@@ -462,32 +469,141 @@ def test_console_runs_the_pre_post_slider(module: str, tag: str) -> None:
 
 def test_chart_reconnects_by_itself(room, content, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PEERKIT_HOME", str(tmp_path))
+    monkeypatch.setattr("peerkit.watcher.MAX_BACKOFF", 0.2)
     facilitator = RemoteSession(
         room["url"], room["code"], facilitator_key=room["facilitator_key"], content=content
     )
     info = facilitator.question("housing-call")
     facilitator.act(info.id, "open")
-    chart = LivePollChart(facilitator, "housing-call", follow=False)
     token = call_json(f"{room['url']}/api/v1/rooms/{room['code']}/join", "POST")["token"]
     live_url = facilitator.url
     facilitator.url = "http://127.0.0.1:9"  # the service is gone for a while
 
-    async def run() -> str:
-        task = asyncio.get_running_loop().create_task(chart.follow())
+    async def run() -> tuple[str, LivePollChart]:
+        chart = LivePollChart(facilitator, "housing-call")
         try:
             await asyncio.sleep(0.3)
-            during = html.unescape(chart.state_label.value)
+            during = chart.view["status"]
             facilitator.url = live_url  # ... and back
             call_json(
                 f"{room['url']}/api/v1/questions/{info.id}/response", "PUT", {"answer": "b"}, token
             )
             while (chart.tally or {}).get("total", 0) < 1:
                 await asyncio.sleep(0.05)
-            return during
+            return during, chart
         finally:
-            task.cancel()
+            facilitator.close()
 
-    during = asyncio.run(asyncio.wait_for(run(), 10))
+    during, chart = asyncio.run(asyncio.wait_for(run(), 10))
     assert "cannot be reached" in during and "Reconnecting" in during
     assert chart.tally["counts"]["b"] == 1
-    assert "Reconnecting" not in chart.state_label.value
+    assert "Reconnecting" not in chart.view["status"]
+
+
+def test_room_feed_reports_changes_to_the_facilitator_and_participants(room, content) -> None:
+    base = f"{room['url']}/api/v1/rooms/{room['code']}"
+    key = room["facilitator_key"]
+    first = call_json(f"{base}/events", "GET", None, key)
+    assert first["questions"] == [] and first["participants"] == 0 and first["pending"] == 0
+    token = call_json(f"{base}/join", "POST")["token"]
+    added = call_json(f"{base}/questions", "POST", {"content_id": "rescuer-closing"}, key)
+    started = time.monotonic()
+    after = call_json(f"{base}/events?after={first['version']}&timeout=5", "GET", None, key)
+    assert time.monotonic() - started < 1, "a change already made is reported at once"
+    assert after["version"] > first["version"] and after["participants"] == 1
+    assert [q["source"] for q in after["questions"]] == ["rescuer-closing"]
+    assert call_json(f"{base}/events", "GET", None, token)["questions"] == [], "drafts are private"
+    call_json(f"{room['url']}/api/v1/questions/{added['id']}/open", "POST", {}, key)
+    seen = call_json(f"{base}/events", "GET", None, token)
+    assert seen["questions"][0]["state"] == "open" and "participants" not in seen
+    waited = {}
+
+    def answer_later() -> None:
+        time.sleep(0.3)
+        waited["at"] = time.monotonic()
+        call_json(
+            f"{room['url']}/api/v1/questions/{added['id']}/response",
+            "PUT",
+            {"answer": "Ask what they want first."},
+            token,
+        )
+
+    thread = threading.Thread(target=answer_later)
+    thread.start()
+    woke = call_json(f"{base}/events?after={seen['version']}&timeout=10", "GET", None, key)
+    thread.join()
+    assert time.monotonic() - waited["at"] < 2
+    assert woke["pending"] == 1 and woke["version"] > seen["version"]
+    quiet = call_json(f"{base}/events?after={woke['version']}&timeout=0.2", "GET", None, key)
+    assert quiet["version"] == woke["version"]
+
+
+# --------------------------------------------------------------------------- a silent service
+
+
+@contextmanager
+def silent_service():
+    """A server that accepts connections and never answers (a hung service or proxy)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+def test_the_kernel_loop_stays_free_while_the_service_hangs(
+    room, content, tmp_path, monkeypatch
+) -> None:
+    """A principle notebook's widgets (console and six charts) against a service that stops
+    answering: a probe task on the loop measures the longest stall."""
+    monkeypatch.setenv("PEERKIT_HOME", str(tmp_path))
+    facilitator = RemoteSession(
+        room["url"], room["code"], facilitator_key=room["facilitator_key"], content=content
+    )
+    participant = RemoteSession(room["url"], room["code"], content=content)
+
+    async def run(url: str) -> float:
+        for session in (facilitator, participant):
+            session.url = url  # the service stops answering
+        workshop = Workshop("rescuer", facilitator)
+        widgets = [workshop.console()]
+        widgets += [workshop.scenario(i) for i in range(3)]
+        widgets += [workshop.slider(), workshop.slider("autonomy-control", "pre")]
+        widgets += [Workshop("rescuer", participant).scenario(i) for i in range(3)]
+        charts = [c for box in widgets[1:] for c in box.children if isinstance(c, LivePollChart)]
+        assert len(charts) >= 6
+        longest, last = 0.0, time.perf_counter()
+        end = last + 2.0
+        while time.perf_counter() < end:
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            longest, last = max(longest, now - last), now
+        assert all(c.view["state"] == "waiting" for c in charts)
+        for session in (facilitator, participant):
+            session.close()
+        return longest
+
+    with silent_service() as url:
+        longest = asyncio.run(run(url))
+    assert longest < 0.1, f"the loop stalled for {longest * 1000:.0f} ms"

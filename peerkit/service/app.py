@@ -11,7 +11,7 @@ import tornado.web
 
 from ..content import Content
 from ..store import Store
-from . import pages, presenter, questions, rooms
+from . import events, pages, presenter, questions, rooms
 from .base import MAX_PARTICIPANTS, ApiNotFoundHandler, ServiceState
 from .limits import Limits
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .hubauth import HubFacilitators
 
 #: Handler modules whose ``default_handlers`` are served under the API root.
-API_MODULES = (rooms, questions, presenter)
+API_MODULES = (rooms, questions, events, presenter)
 
 
 def normalise_prefix(base_url: str) -> str:

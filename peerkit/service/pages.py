@@ -9,6 +9,8 @@ import tornado.web
 from .base import CODE, PAGE_CSP, BaseHandler
 
 STATIC = Path(__file__).parent / "static"
+#: Files shared with the notebook's widgets (the chart module and its styles).
+SHARED = Path(__file__).parent.parent / "static"
 
 
 class PageHandler(BaseHandler):
@@ -35,5 +37,6 @@ class StaticHandler(tornado.web.StaticFileHandler):
 default_handlers = [
     (r"/", PageHandler),
     (rf"/join/{CODE}", PageHandler),
+    (r"/static/(chart\.js|chart\.css)", StaticHandler, {"path": str(SHARED)}),
     (r"/static/(.*)", StaticHandler, {"path": str(STATIC)}),
 ]

@@ -18,19 +18,15 @@ import asyncio
 import hashlib
 import io
 import json
-from pathlib import Path
 
 import segno
 
-from ..chartview import chart_view, pre_post_view
+from ..chartview import pre_post_view
 from ..model import results_visible
 from ..store import Store, StoreError
 from .base import CODE, PAGE_CSP, ApiError, BaseHandler
-from .pages import STATIC, StaticHandler
+from .pages import STATIC
 from .views import room_snapshot
-
-#: The browser modules the notebook shares with the service's pages: the chart.
-SHARED_STATIC = Path(__file__).parent.parent / "static"
 
 
 def screen_view(store: Store, code: str, snapshots: dict) -> dict:
@@ -47,9 +43,9 @@ def screen_view(store: Store, code: str, snapshots: dict) -> dict:
     view["chart"] = view["pre_post"] = None
     question = view["question"]
     if question is not None and view.get("results") and question["kind"] != "text":
-        record = store.question(question["id"])
-        view["chart"] = chart_view(record.question, view["results"], min_group=room.min_group)
+        view["chart"] = view["results"].get("view")  # the participants' chart, drawn alike
         if question["kind"] == "scale":
+            record = store.question(question["id"])
             view["shift"] = _shift(store, room.code, room.min_group, question)
             if view["shift"] is not None:
                 view["pre_post"] = pre_post_view(
@@ -183,9 +179,5 @@ default_handlers = [
     (rf"/rooms/{CODE}/qr\.svg", QrHandler),
 ]
 
-#: Routes under the service's root: the page, and the chart module shared with the notebook
-#: (ahead of the pages' own static files).
-page_handlers = [
-    (rf"/present/{CODE}", PresenterPage),
-    (r"/static/(chart\.(?:js|css))", StaticHandler, {"path": str(SHARED_STATIC)}),
-]
+#: Routes under the service's root.
+page_handlers = [(rf"/present/{CODE}", PresenterPage)]

@@ -68,6 +68,7 @@ class QuestionsHandler(BaseHandler):
         else:
             raise ApiError(400, "bad_request", "send either 'content_id' or an ad hoc 'question'")
         record = await self.call(self.store.add_question, code, question, source=source, tag=tag)
+        self.worker.notify(record.room_code)  # the room's change feed reports the new question
         self.send(facilitator_view(record), 201)
 
 

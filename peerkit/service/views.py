@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..chartview import chart_view
 from ..model import PASS, question_to_dict, results_visible
 from ..store import QuestionRecord, Store
 
@@ -74,6 +75,8 @@ def room_snapshot(store: Store, code: str, cache: dict[str, Snapshot]) -> Snapsh
         shared["results"] = None
         if results_visible(result, revealed=record.revealed, min_group=room.min_group):
             shared["results"] = result.as_dict()
+            if record.question.kind != "text":  # drawn by the shared chart.js on the page
+                shared["results"]["view"] = chart_view(record.question, shared["results"])
             if record.question.kind == "text":
                 shared["results"]["reflections"] = store.approved_texts(record.id)
         answers = store.answers_by_participant(record.id)

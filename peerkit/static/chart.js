@@ -75,12 +75,14 @@ function choiceBody(view) {
 
 // Columns for one distribution over a scale's points, as SVG with real text.
 function columns(scale, points, opts) {
-  const width = 640;
-  const height = opts.height || 220;
+  // Drawn at the width it is shown (between a phone's and a projector's), so text stays legible.
+  const width = Math.max(320, Math.min(720, opts.width || 640));
+  const height = (opts.height || 220) + (width < 480 ? 18 : 0);
   const left = 24;
   const right = 24;
   const top = 46;
-  const bottom = 46;
+  const narrow = width < 480; // the poles on two lines
+  const bottom = narrow ? 80 : 62;
   const n = points.length;
   const step = (width - left - right) / n;
   const span = Number(scale.max) - Number(scale.min) || 1;
@@ -102,8 +104,8 @@ function columns(scale, points, opts) {
     out.append(svg("text", { x, y: height - bottom + 16, class: "pk-col-value", "text-anchor": "middle" }, fmt(p.value)));
   }
   out.append(svg("line", { x1: left, x2: width - right, y1: height - bottom, y2: height - bottom, class: "pk-axis" }));
-  out.append(svg("text", { x: left, y: height - 6, class: "pk-pole" }, `◀ ${scale.low}`));
-  out.append(svg("text", { x: width - right, y: height - 6, class: "pk-pole", "text-anchor": "end" }, `${scale.high} ▶`));
+  out.append(svg("text", { x: left, y: height - (narrow ? 22 : 4), class: "pk-pole" }, `◀ ${scale.low}`));
+  out.append(svg("text", { x: width - right, y: height - 4, class: "pk-pole", "text-anchor": "end" }, `${scale.high} ▶`));
   if (opts.median !== undefined && opts.median !== null) {
     const x = xOf(opts.median);
     out.append(svg("line", { x1: x, x2: x, y1: 22, y2: height - bottom, class: "pk-median" }));
@@ -115,23 +117,24 @@ function columns(scale, points, opts) {
   return out;
 }
 
-function scaleBody(view) {
+function scaleBody(view, width) {
   const scale = view.scale;
   const body = [];
   if (scale.points) {
-    body.push(columns(scale, scale.points, { median: scale.median, q1: scale.q1, q3: scale.q3, own: scale.own }));
+    body.push(columns(scale, scale.points, { median: scale.median, q1: scale.q1, q3: scale.q3, own: scale.own, width }));
     body.push(make("p", "pk-note", `${view.answered} answered, ${view.passes} passed. Median ${fmt(scale.median)}; middle half from ${fmt(scale.q1)} to ${fmt(scale.q3)}.`));
+    if (scale.own !== undefined) body.push(make("p", "pk-own-line", `Your answer: ${fmt(scale.own)}.`));
   } else if (view.own) {
     body.push(make("p", "pk-note", `Your answer: ${view.own}`));
   }
   return body;
 }
 
-function prePostBody(view) {
+function prePostBody(view, width) {
   const body = [];
   for (const series of view.series || []) {
     body.push(make("p", "pk-series", `${series.label}: ${series.n} answered`));
-    body.push(columns(view.scale, series.points, { median: series.median, height: 190 }));
+    body.push(columns(view.scale, series.points, { median: series.median, height: 190, width }));
   }
   if (view.shift) body.push(make("p", "pk-lean", `${view.shift.words}. ${view.shift.moved}.`));
   return body;
@@ -150,9 +153,10 @@ export function drawChart(el, view) {
   if (banner.textContent !== (view.banner || "")) banner.textContent = view.banner || "";
   banner.className = `pk-chart-banner pk-banner-${view.state || "waiting"}`;
   let parts = [];
+  const width = body.clientWidth || el.clientWidth || 640;
   if (view.kind === "choice" && view.bars) parts = choiceBody(view);
-  else if (view.kind === "scale" && view.scale) parts = scaleBody(view);
-  else if (view.kind === "pre-post") parts = prePostBody(view);
+  else if (view.kind === "scale" && view.scale) parts = scaleBody(view, width);
+  else if (view.kind === "pre-post") parts = prePostBody(view, width);
   body.replaceChildren(...parts);
   caption.textContent = view.caption || "";
   return root;

@@ -152,11 +152,13 @@ class _AnswerWidget(w.VBox):
 
     # -- answering ------------------------------------------------------------------------------
     def _question_id(self) -> int | None:
-        if self.session.mode == "solo":
-            info = self.session.question(self.content_id, self.tag)
-            return info.id if info is not None else None
+        """The room's question to answer: as the watcher last reported it, else asked for now
+        (one short call, made only when the person presses Submit)."""
         question = self._question
-        return question.id if question is not None and question.state != "draft" else None
+        if self.session.mode != "solo" and question is not None and question.state != "draft":
+            return question.id
+        info = self.session.question(self.content_id, self.tag)
+        return info.id if info is not None and info.state != "draft" else None
 
     def _submit(self, answer: object) -> None:
         if answer is None:

@@ -7,6 +7,8 @@
   // addressed relative to where this script was loaded from, <root>static/app.js.
   const ROOT = new URL('../', document.currentScript.src);
   const API = new URL('api/v1', ROOT).href;
+  // The chart module the notebook and the presenter display draw with, loaded once.
+  const charts = import(new URL('chart.js', document.currentScript.src).href);
   const joinPath = (code) => `${ROOT.pathname}join/${code}`;
   const CODE_RE = /^[A-Z0-9]{6}$/;
   const NOT_FOUND = 'No room with that code. Check the code and try again.';
@@ -461,54 +463,26 @@
     const content = !r
       ? [h('p', { text: `The facilitator has shown the results. They appear here once at least `
           + `${people(state.minGroup)} have answered.` })]
-      : { choice: choiceResults, scale: scaleResults, text: textResults }[r.kind](q, r,
-        view.your_answer);
+      : (r.kind === 'text' ? textResults : chartResults)(q, r, view.your_answer);
     section.replaceChildren(h('h2', { id: 'results-h', text: 'Group results' }), ...content);
     if (r && first) announce('The group results are shown below the question.');
   }
 
-  function choiceResults(q, r, mine) {
-    const list = h('ul', { class: 'bars figures' });
-    for (const o of q.options) {
-      const count = r.counts[o.id] ?? 0;
-      const pct = r.percentages[o.id] ?? 0;
-      const fill = h('span', { class: 'fill' });
-      fill.style.width = `${Math.max(0, Math.min(100, pct))}%`;
-      list.append(h('li', { class: o.id === mine ? 'mine' : null },
-        h('span', { class: 'label', text: o.text }),
-        h('span', { class: 'figure', text: `${people(count)} (${fmt(pct)}%)` }),
-        o.id === mine ? h('span', { class: 'you', text: ' · your answer' }) : null,
-        h('span', { class: 'track', 'aria-hidden': 'true' }, fill)));
+  function chartResults(q, r, mine) {
+    // The shared view model with this participant's own answer marked (the service sends
+    // everyone the same figures; only this page knows which answer is theirs).
+    const view = structuredClone(r.view);
+    if (q.kind === 'choice') {
+      const index = q.options.findIndex((o) => o.id === mine);
+      if (index >= 0) view.bars[index].own = true;
+    } else if (typeof mine === 'number') {
+      view.scale.own = mine;
     }
-    const passes = r.passes ? ` ${people(r.passes)} passed.` : '';
-    return [h('p', { text: `${people(r.answered)} chose an option.${passes}` }), list];
-  }
-
-  function scaleResults(q, r, mine) {
-    const stat = (term, value) => h('div', {}, h('dt', { text: term }), h('dd', { text: value }));
-    const stats = h('dl', { class: 'stats figures' },
-      stat('Answered', String(r.n)),
-      stat('Median', fmt(r.median)),
-      stat('Middle half (quartiles)', `${fmt(r.q1)} to ${fmt(r.q3)}`),
-      r.passes ? stat('Passed', String(r.passes)) : null);
-    const most = Math.max(1, ...r.histogram.map(([, count]) => count));
-    const chart = h('ol', { class: 'histogram' });
-    const points = r.histogram.length <= 21 ? r.histogram : []; // too many columns for a phone
-    for (const [value, count] of points) {
-      const column = h('span', { class: 'col' });
-      column.style.height = `${(100 * count) / most}%`;
-      column.append(h('span', { class: 'n', text: count ? String(count) : '' }));
-      chart.append(h('li', { class: value === mine ? 'mine' : null },
-        h('span', { class: 'colwrap', 'aria-hidden': 'true' }, column),
-        h('span', { class: 'x', 'aria-hidden': 'true', text: fmt(value) }),
-        h('span', { class: 'vh', text: `${fmt(value)}: ${people(count)}.` })));
-    }
-    const yours = typeof mine === 'number' ? h('p', { class: 'hint', text: `Your answer: `
-      + `${fmt(mine)}${points.length ? ' (the green column)' : ''}.` }) : null;
-    if (!points.length) return [stats, yours];
-    return [stats, h('h3', { text: 'How many chose each point' }), chart,
-      h('p', { class: 'poles' }, h('span', { text: q.low_label }),
-        h('span', { class: 'vh', text: ' to ' }), h('span', { text: q.high_label })), yours];
+    const holder = h('div', { class: 'figures' });
+    charts.then((module) => module.drawChart(holder, view));
+    const summary = q.kind === 'choice'
+      ? [h('p', { text: `${people(r.answered)} chose an option.` })] : [];
+    return [...summary, holder];
   }
 
   function textResults(q, r) {
