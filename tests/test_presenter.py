@@ -532,3 +532,70 @@ def test_the_console_links_the_presenter_display(live_service, content: Content)
     assert link.group(2) == "Open the presenter display"
     participant = RemoteSession(live_service.url, room.code, content=content)
     assert participant.presenter_url is None
+
+
+def test_each_question_cell_runs_its_own_question(live_service, content: Content) -> None:
+    from peerkit.client import RemoteSession
+    from peerkit.watcher import QuestionState, Update
+    from peerkit.workshop import Workshop
+
+    room = new_room(live_service.url)
+    session = RemoteSession(live_service.url, room.code, facilitator_key=room.key, content=content)
+    workshop = Workshop("rescuer", session)
+    vote, _chart = workshop.scenario(0).children
+    (controls,) = vote.controls.children
+    # the answer inputs are a read-only preview, with no submit button
+    assert vote.options.disabled and vote.options in vote.children
+    assert vote.submit not in vote.children
+    assert {a for a, b in controls.buttons.items() if not b.disabled} == {"open"}
+    assert "Not opened yet" in controls.seen.value
+
+    controls.do("open")  # adds the scenario to the room and opens it
+    _, view = room.screen(room.token)
+    assert view["question"]["source"] == workshop.scenarios[0].id
+    assert view["question"]["state"] == "open"
+    assert controls.state == "open"
+    assert {a for a, b in controls.buttons.items() if not b.disabled} == {"close", "reveal"}
+
+    qid = view["question"]["id"]
+    for answer in ("a", "b", "a"):
+        room.answer(room.join(), qid, answer)
+    results = session.results(qid)
+    controls.show(Update(None, QuestionState(qid, "x", "", "open", False, 9), results))
+    assert controls.answers == 3
+    assert "3 answers. Only you see the chart" in controls.seen.value
+    assert room.screen(room.token)[1]["results"] is None
+
+    controls.do("close")
+    controls.do("reveal")
+    _, view = room.screen(room.token)
+    assert view["question"]["revealed"] and view["results"]["counts"]["a"] == 2
+    assert "Revealed" in controls.seen.value
+    controls.do("hide")
+    assert room.screen(room.token)[1]["results"] is None
+    assert {a for a, b in controls.buttons.items() if not b.disabled} == {"open", "reveal"}
+
+
+def test_participants_keep_their_inputs_and_get_no_controls(live_service, content) -> None:
+    from peerkit import rehearse
+    from peerkit.client import RemoteSession
+    from peerkit.workshop import Workshop
+
+    room = new_room(live_service.url)
+    participant = RemoteSession(live_service.url, room.code, content=content)
+    for cell in (
+        Workshop("rescuer", participant).scenario(0).children[0],
+        Workshop("rescuer", participant).reflection(),
+    ):
+        assert cell.controls.children == ()
+        assert cell.submit in cell.children or any(
+            cell.submit in getattr(c, "children", ()) for c in cell.children
+        )
+        assert not cell._controls()[0].disabled
+    # a rehearsal's facilitator runs each question from its cell too
+    session = rehearse(n=5, seed=3)
+    slider = Workshop("rescuer", session).slider().children[0]
+    (controls,) = slider.controls.children
+    controls.do("close")
+    session.watcher.sync()
+    assert controls.state == "closed" and controls.answers == 5

@@ -338,9 +338,11 @@ def test_rerunning_a_cell_stops_the_old_widgets(content) -> None:
     first = workshop.scenario(0)
     again = workshop.scenario(0)
     vote, chart = first.children
+    (controls,) = vote.controls.children  # the facilitator's Open / Close / Reveal / Hide
     assert not chart.following and not vote._subscription.active
+    assert not controls._subscription.active
     assert again.children[1].following
-    assert session.watcher.subscribers == 2
+    assert session.watcher.subscribers == 3  # the new vote, its controls and its chart
 
 
 # --------------------------------------------------------------------------- group mode
