@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,6 +131,12 @@ class Lab:
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[Service]:
+    with running_service(tmp_path) as running:
+        yield running
+
+
+@contextmanager
+def running_service(tmp_path: Path) -> Iterator[Service]:
     """``peerkit serve`` in its own process group on a free loopback port."""
     db = tmp_path / "service" / "peerkit.db"
     db.parent.mkdir()
@@ -179,6 +186,14 @@ def room(service: Service) -> Room:
 @pytest.fixture
 def lab(tmp_path: Path, service: Service, room: Room) -> Iterator[Lab]:
     """JupyterLab on a copy of ``workshops/``, its kernels a participant in ``room``."""
+    with running_lab(tmp_path, PEERKIT_SERVICE_URL=service.url, PEERKIT_ROOM=room.code) as lab:
+        yield lab  # no facilitator key: the kernel is a participant
+
+
+@contextmanager
+def running_lab(tmp_path: Path, **peerkit_env: str) -> Iterator[Lab]:
+    """JupyterLab on a copy of ``workshops/`` with ``peerkit_env`` for its kernels; everything
+    it writes stays in ``tmp_path``."""
     notebooks = tmp_path / "workshops"
     shutil.copytree(ROOT / "workshops", notebooks, ignore=shutil.ignore_patterns("exports"))
     jupyter = tmp_path / "jupyter"
@@ -189,8 +204,7 @@ def lab(tmp_path: Path, service: Service, room: Room) -> Iterator[Lab]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     env = _clean_env(
-        PEERKIT_SERVICE_URL=service.url,
-        PEERKIT_ROOM=room.code,  # and no facilitator key: the kernel is a participant
+        **peerkit_env,
         PEERKIT_HOME=str(tmp_path / "peerkit-home"),
         JUPYTER_CONFIG_DIR=str(jupyter / "config"),
         JUPYTER_DATA_DIR=str(jupyter / "data"),
@@ -306,7 +320,7 @@ def test_vote_in_workshop_notebook(
         vote = (
             page.locator(".jp-OutputArea-output")
             .filter(has_text=question.title)
-            .filter(has=page.locator(".widget-radio-box"))
+            .filter(has=page.locator(".pk-choice"))
         )
         expect(vote.get_by_text("Your answer")).to_be_visible(timeout=WIDGET_RENDER)
         choice = vote.get_by_role("radio", name=option.text, exact=True)
