@@ -102,10 +102,22 @@ function render(view) {
   if (shown.question !== key) {
     shown.question = key;
     $('stage').replaceChildren(...(q ? questionView(view) : waiting(view)));
+    fit();
   }
   const count = $('answers');
   if (count) count.textContent = plural(view.answers, 'answer', 'answers');
 }
+
+/** Shrink the stage's text, step by step, until a long scenario fits the screen. */
+function fit() {
+  const stage = $('stage');
+  const frame = stage.parentElement;
+  for (let size = 100; size >= 55; size -= 5) {
+    stage.style.fontSize = `${size}%`;
+    if (frame.scrollHeight <= frame.clientHeight) return;
+  }
+}
+window.addEventListener('resize', fit);
 
 function waiting(view) {
   return [
@@ -118,9 +130,14 @@ function waiting(view) {
 
 function questionView(view) {
   const q = view.question;
+  const open = q.state === 'open';
   const parts = [
     h('p', { class: 'kind', text: KINDS[q.kind] || 'Question' }),
     h('h1', { id: 'stage-h', text: q.title || q.prompt }),
+    h('p', { class: 'status' },
+      h('span', { class: `state ${open ? 'open' : 'closed'}`, text: open ? 'Open' : 'Closed' }),
+      h('span', { id: 'answers', 'aria-live': 'polite' }),
+      open ? h('span', { class: 'note', text: 'Answer on your phone' }) : null),
   ];
   if (q.vignette) parts.push(h('p', { class: 'vignette', text: q.vignette }));
   if (q.title && q.prompt) parts.push(h('p', { class: 'prompt', text: q.prompt }));
@@ -134,11 +151,6 @@ function questionView(view) {
       h('span', { text: `${fmt(q.min)}: ${q.low_label}` }),
       h('span', { text: `${fmt(q.max)}: ${q.high_label}` })));
   }
-  const open = q.state === 'open';
-  parts.push(h('p', { class: 'status' },
-    h('span', { class: `state ${open ? 'open' : 'closed'}`, text: open ? 'Open' : 'Closed' }),
-    h('span', { id: 'answers', 'aria-live': 'polite' })));
-  if (open) parts.push(h('p', { class: 'note', text: `Answer on your phone at ${view.join_url}` }));
   if (view.results) {
     parts.push(drawResults(q, view));
   } else if (q.revealed) {
