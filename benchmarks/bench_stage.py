@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from chromium import chromium  # noqa: E402
 from serving import call_json  # noqa: E402
 from test_lab_e2e import MODULE, NOTEBOOK, running_lab, running_service  # noqa: E402
-from test_stage_e2e import run_notebook, scenario_cell  # noqa: E402
+from test_stage_e2e import facilitator_env, run_notebook, scenario_cell  # noqa: E402
 
 from peerkit.content import load_content  # noqa: E402
 
@@ -93,11 +93,7 @@ def main() -> int:
         with running_service(tmp) as service:
             room = service.api("/rooms", {"title": "Stage benchmark"})
             code, key = room["code"], room["facilitator_key"]
-            env = {
-                "PEERKIT_SERVICE_URL": service.url,
-                "PEERKIT_ROOM": code,
-                "PEERKIT_FACILITATOR_KEY": key,
-            }
+            env = facilitator_env(service.url, room)
             people = [call_json(f"{service.url}/api/v1/rooms/{code}/join", "POST")["token"]]
             people += [
                 call_json(f"{service.url}/api/v1/rooms/{code}/join", "POST")["token"]

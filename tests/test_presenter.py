@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from serving import call as http
 from serving import call_json, serving
 from test_store import STORE_FACTORIES
 
@@ -53,21 +54,6 @@ TEXT = {"kind": "text", "id": "note", "prompt": "One thing you will try", "max_l
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def http(url: str, method: str = "GET", body: object = None, secret: str | None = None):
-    """(status, JSON body) of one call, errors included."""
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    if secret:
-        req.add_header("Authorization", f"Bearer {secret}")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
 
 
 @dataclass

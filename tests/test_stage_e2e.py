@@ -45,6 +45,15 @@ def scenario_cell(page: sync_api.Page, title: str) -> sync_api.Locator:
     )
 
 
+def facilitator_env(service_url: str, room: dict) -> dict[str, str]:
+    """The environment that makes JupyterLab's kernels the room's facilitator."""
+    return {
+        "PEERKIT_SERVICE_URL": service_url,
+        "PEERKIT_ROOM": room["code"],
+        "PEERKIT_FACILITATOR_KEY": room["facilitator_key"],
+    }
+
+
 def fits(page: sync_api.Page) -> bool:
     """Whether everything on the presenter display is within the window."""
     return page.evaluate(
@@ -69,12 +78,7 @@ def test_the_cells_own_buttons_run_the_room(tmp_path: Path) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     with running_service(tmp_path) as service:
         room = service.api("/rooms", {"title": "Cockpit test"})
-        code, key = room["code"], room["facilitator_key"]
-        env = {
-            "PEERKIT_SERVICE_URL": service.url,
-            "PEERKIT_ROOM": code,
-            "PEERKIT_FACILITATOR_KEY": key,
-        }
+        code, env = room["code"], facilitator_env(service.url, room)
         with running_lab(tmp_path, **env) as lab, chromium() as browser:
             notebook = browser.new_page(viewport={"width": 1280, "height": 900})
             notebook.set_default_timeout(10_000)
