@@ -430,6 +430,7 @@ def test_the_presenter_display_in_every_state(browser, screen_service: str, size
     room.act(qid, "hide")
     expect(page.locator(".results")).to_have_count(0, timeout=FOLLOW_MS)
     assert "%" not in page.evaluate("document.body.innerText")
+    check_axe(page, f"{size} hidden again")
 
     # below the minimum group size, a reveal shows nothing of the answers
     small = room.add(CHOICE | {"title": "A second lift"})
@@ -491,10 +492,17 @@ def test_the_display_reconnects_by_itself(browser, screen_service: str) -> None:
     page.route("**/screen*", lambda route: route.abort())  # the network drops
     room.act(room.add(CHOICE), "open")  # answers the request in flight; the next one fails
     expect(page.locator("#connection")).to_contain_text("Reconnecting")
+    check_axe(page, "reconnecting")
     room.act(room.add(CHOICE | {"title": "While the screen was away"}), "open")
     page.unroute("**/screen*")
     expect(page.locator("#stage-h")).to_have_text("While the screen was away", timeout=10_000)
     expect(page.locator("#connection")).to_have_text("")
+
+    # a withdrawn link says so, and stops
+    room.call("POST", f"/rooms/{room.code}/presenter", {}, room.key)
+    room.act(room.add(CHOICE | {"title": "After the new link"}), "open")
+    expect(page.locator("#stage-h")).to_have_text("This screen cannot follow the room")
+    check_axe(page, "withdrawn link")
     page.close()
 
 
