@@ -37,9 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from chromium import chromium  # noqa: E402
+from labrun import open_and_run, running_lab, running_service  # noqa: E402
 from serving import call_json  # noqa: E402
-from test_lab_e2e import MODULE, NOTEBOOK, running_lab, running_service  # noqa: E402
-from test_stage_e2e import facilitator_env, run_notebook, scenario_cell  # noqa: E402
+from test_stage_e2e import MODULE, NOTEBOOK, facilitator_env, scenario_cell  # noqa: E402
 
 from peerkit.content import load_content  # noqa: E402
 
@@ -102,7 +102,7 @@ def main() -> int:
             with running_lab(tmp, **env) as lab, chromium() as browser:
                 notebook = browser.new_page(viewport={"width": 1280, "height": 900})
                 notebook.set_default_timeout(60_000)
-                run_notebook(notebook, f"{lab.url}/lab/tree/{NOTEBOOK}?token={lab.token}")
+                open_and_run(notebook, lab, NOTEBOOK)
                 cells = [scenario_cell(notebook, q.title) for q in scenarios]
                 for cell in cells:
                     cell.get_by_role("button", name="Open").wait_for()

@@ -25,7 +25,8 @@ __all__ = ["QuestionState", "RoomState", "Subscription", "Update", "Watcher"]
 
 #: Seconds the feed is asked to wait for a change before answering "nothing new".
 FEED_TIMEOUT = 25.0
-#: Updates are delivered at most this often (seconds), so a burst of answers is one redraw.
+#: Updates are delivered at most this often (seconds), so a burst of answers is one redraw; a
+#: change after a quiet spell is delivered at once.
 MIN_INTERVAL = 0.1
 #: The longest wait between attempts while the service cannot be reached (seconds).
 MAX_BACKOFF = 15.0
@@ -178,11 +179,21 @@ class Watcher:
         from .client import ClientError
 
         backoff = 0.5
+        loop = asyncio.get_running_loop()
+        last = -MIN_INTERVAL  # loop time of the last delivery
         while True:
             after = self.room.version if self.room is not None else -1
             try:
                 room = await self.session.room_changes(after, FEED_TIMEOUT)
+                wait = MIN_INTERVAL - (loop.time() - last)
+                if wait > 0 and room.version != after:
+                    # A change soon after the last one: let the burst finish, then read the
+                    # room once more, so a burst of answers is one update. A change after a
+                    # quiet spell is delivered at once.
+                    await asyncio.sleep(wait)
+                    room = await self.session.room_changes(room.version, 0)
                 await self.deliver(room)
+                last = loop.time()
                 backoff = 0.5
             except asyncio.CancelledError:
                 raise
@@ -190,13 +201,10 @@ class Watcher:
                 self._fail(exc.message)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
-                continue
             except Exception:  # a bug must not end live updates for the whole session
                 log.exception("the room watcher failed; retrying")
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
-                continue
-            await asyncio.sleep(MIN_INTERVAL)  # coalesce: the next poll collects a burst
 
     def _fail(self, message: str) -> None:
         self.error = message

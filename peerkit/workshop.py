@@ -13,10 +13,18 @@ import ipywidgets as w
 
 from .client import Session, connect
 from .content import Scenario
-from .widgets import AutonomySlider, FacilitatorConsole, LivePollChart, ReflectionBox, ScenarioVote
+from .widgets import (
+    AutonomySlider,
+    FacilitatorConsole,
+    LivePollChart,
+    ReflectionBox,
+    ScenarioVote,
+    close_tree,
+)
 from .widgets.stage import add_controls
 
 __all__ = ["Workshop"]
+
 
 #: How many scenarios a notebook shows one by one; the rest appear under "more scenarios".
 MAIN_SCENARIOS = 3
@@ -174,9 +182,7 @@ class Workshop:
         cell that was run again), so old widgets stop following the room."""
         old = self._shown.get(key)
         if old is not None:
-            for child in getattr(old, "children", ()):
-                child.close()
-            old.close()
+            close_tree(old)
         self._shown[key] = widget
         return widget
 

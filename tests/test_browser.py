@@ -6,12 +6,7 @@ downloads a browser: Playwright drives the system Chromium.
 
 from __future__ import annotations
 
-import queue
 import re
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from chromium import chromium
+from labrun import running_service
 from playwright import sync_api
 from serving import call_json
 
@@ -82,53 +78,9 @@ def prefixed_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servi
 
 @contextmanager
 def serve(tmp: Path, *args: str) -> Iterator[Service]:
-    """``peerkit serve`` as its own process on a free port, stopped with SIGTERM at the end."""
-    log = (tmp / "service.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "peerkit",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--db",
-            str(tmp / "peerkit.db"),
-            *args,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-
-    def drain() -> None:  # keep reading so the pipe never fills
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line)
-
-    threading.Thread(target=drain, daemon=True).start()
-    try:
-        url = None
-        while url is None:
-            try:
-                line = lines.get(timeout=20)
-            except queue.Empty:
-                pytest.fail("the service did not announce its address within 20 s")
-            if match := LISTENING.search(line):
-                url = match.group(1)
-        yield Service(url)
-    finally:
-        proc.send_signal(signal.SIGINT if sys.platform == "win32" else signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
+    """``peerkit serve`` as its own process on a free port, stopped at the end."""
+    with running_service(tmp, *args) as running:
+        yield Service(running.url)
 
 
 @pytest.fixture

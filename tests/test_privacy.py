@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import ipywidgets as w
 
 from peerkit import LivePollChart, ScenarioVote
+from peerkit.chartview import chart_view
 from peerkit.client import RemoteSession
 from peerkit.model import tally
 
@@ -230,7 +231,10 @@ def run_workshop(room: Room) -> None:
         _, current = room.as_b(f"/rooms/{room.code}/current?timeout=0", f"above: current {name}")
         assert current["your_answer"] == ANSWERS["B"][name]
         shown = {k: v for k, v in current["results"].items() if k != "reflections"}
+        view = shown.pop("view", None)  # the chart of the aggregate, and nothing more
         assert shown == expected
+        if view is not None:
+            assert view == chart_view(room_question(name), expected)
         if name == "text":
             assert results["reflections"] == [TEXT_B, TEXT_C]
             assert current["results"]["reflections"] == [TEXT_B, TEXT_C]
@@ -304,6 +308,10 @@ def widget_text(widget: Any) -> str:
     options = getattr(widget, "options", ())
     if isinstance(options, (tuple, list)):
         parts.extend(str(option) for option in options)
+    for name in getattr(widget, "keys", ()):  # every synced trait (a chart's view model, ...)
+        value = getattr(widget, name, None)
+        if name not in ("children", "layout", "style") and isinstance(value, (str, dict, list)):
+            parts.append(value if isinstance(value, str) else json.dumps(value, default=str))
     for child in getattr(widget, "children", ()) or ():
         if isinstance(child, w.Widget):
             parts.append(widget_text(child))
@@ -321,6 +329,8 @@ def test_participant_widgets_show_nothing_of_another(live_service, content) -> N
     assert b.results(qid).tally is None  # below the minimum
     chart = LivePollChart(b, "housing-call", follow=False)
     vote = ScenarioVote(b, "housing-call")
+    chart.refresh()
+    vote.refresh()
     assert chart.tally is None
     assert vote.submitted == "a" and vote.options.value == "a"
     room.answer("C", "choice", "b")
@@ -342,6 +352,7 @@ def test_participant_widgets_show_nothing_of_another(live_service, content) -> N
     results = b.results(tid)
     assert results.tally is not None and results.reflections == [TEXT_C]
     text_chart = LivePollChart(b, "rescuer-closing", follow=False)
+    text_chart.refresh()
     shown = widget_text(text_chart) + json.dumps(text_chart.tally) + repr(results)
     for marker in (MARKER_A, MARKER_D, *room.tokens.values()):
         assert marker not in shown

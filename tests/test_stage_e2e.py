@@ -10,29 +10,24 @@ on the presenter display and on the phones. Screenshots are kept in ``test-artif
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 import pytest
 from chromium import chromium
+from labrun import ROOT, open_and_run, running_lab, running_service
 from playwright import sync_api
-from test_lab_e2e import (
-    ARTIFACTS,
-    ERROR_OUTPUT,
-    KERNEL_START,
-    MODULE,
-    NOTEBOOK,
-    WIDGET_RENDER,
-    running_lab,
-    running_service,
-)
 
 from peerkit.content import load_content
 
 expect = sync_api.expect
 pytestmark = pytest.mark.timeout(240)
 
+ARTIFACTS = ROOT / "test-artifacts"
+ERROR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+NOTEBOOK = "02-rescuer.ipynb"
+MODULE = "rescuer"
+WIDGET_RENDER = 30_000  # ms: the cell's controls drawn after Run All
 FOLLOW = 2_000  # ms: the room follows a cell's button (measured in benchmarks/bench_stage.py)
 
 
@@ -62,16 +57,6 @@ def fits(page: sync_api.Page) -> bool:
     )
 
 
-def run_notebook(page: sync_api.Page, url: str) -> None:
-    page.goto(url)
-    expect(page.locator(".jp-Notebook .jp-Cell").first).to_be_visible(timeout=KERNEL_START)
-    expect(page.locator("#jp-main-statusbar")).to_contain_text(
-        re.compile(r"Python 3 \(ipykernel\) \| Idle"), timeout=KERNEL_START
-    )
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
-
-
 def test_the_cells_own_buttons_run_the_room(tmp_path: Path) -> None:
     question = load_content().scenarios_for(MODULE)[0].question
     chosen = [question.options[i % 2] for i in range(3)]  # two of a, one of b
@@ -83,7 +68,7 @@ def test_the_cells_own_buttons_run_the_room(tmp_path: Path) -> None:
             notebook = browser.new_page(viewport={"width": 1280, "height": 900})
             notebook.set_default_timeout(10_000)
             try:
-                run_notebook(notebook, f"{lab.url}/lab/tree/{NOTEBOOK}?token={lab.token}")
+                open_and_run(notebook, lab, NOTEBOOK)
                 cell = scenario_cell(notebook, question.title)
                 open_button = cell.get_by_role(
                     "button", name="Open"

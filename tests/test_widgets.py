@@ -22,6 +22,7 @@ from peerkit import (
     Workshop,
     connect,
 )
+from peerkit.agenda import module_questions
 from peerkit.client import ClientError, LocalSession, RemoteSession
 from peerkit.model import PASS
 from peerkit.rehearsal import rehearse
@@ -336,11 +337,13 @@ def test_rerunning_a_cell_stops_the_old_widgets(content) -> None:
     session = rehearse(n=3, seed=11)
     workshop = Workshop("rescuer", session)
     first = workshop.scenario(0)
+    before = _live_models()
     again = workshop.scenario(0)
     vote, chart = first.children
     (controls,) = vote.controls.children  # the facilitator's Open / Close / Reveal / Hide
     assert not chart.following and not vote._subscription.active
     assert not controls._subscription.active
+    assert _live_models() == before, "the replaced widgets and their parts are closed"
     assert again.children[1].following
     assert session.watcher.subscribers == 3  # the new vote, its controls and its chart
 
@@ -609,3 +612,36 @@ def test_the_kernel_loop_stays_free_while_the_service_hangs(
     with silent_service() as url:
         longest = asyncio.run(run(url))
     assert longest < 0.1, f"the loop stalled for {longest * 1000:.0f} ms"
+
+
+# --------------------------------------------------------------------------- policy
+
+
+@pytest.mark.parametrize(
+    "module, expected",
+    [("setup", ("autonomy-control", "pre")), ("wrap-up", ("autonomy-control", "post"))],
+)
+def test_a_module_runs_its_scenarios_then_its_pre_or_post_slider(
+    content, module: str, expected: tuple[str, str]
+) -> None:
+    items = module_questions(content, module)
+    keys = [item.key for item in items]
+    scenarios = [(s.id, "") for s in content.scenarios_for(module)]
+    assert keys[: len(scenarios)] == scenarios
+    assert expected in keys and keys.index(expected) == len(scenarios)
+    assert all(item.label for item in items)
+
+
+def test_a_middle_module_has_no_pre_post_slider(content) -> None:
+    keys = [item.key for item in module_questions(content, "rescuer")]
+    assert ("autonomy-control", "pre") not in keys and ("autonomy-control", "post") not in keys
+    assert ("rescuer-closing", "") in keys
+
+
+def test_a_rehearsal_vote_waits_until_its_question_opens(content) -> None:
+    session = rehearse(n=3, seed=12)
+    vote = ScenarioVote(session, "housing-call")
+    assert vote.status.kind == "wait" and "Waiting for the facilitator" in vote.status.text
+    session.act(session.question("housing-call").id, "open")
+    session.watcher.sync()
+    assert "question is open" in vote.status.text

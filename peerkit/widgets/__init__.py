@@ -10,7 +10,7 @@ never wait on the network while the kernel's loop runs, and stop following the r
 
 from .answers import AutonomySlider, ReflectionBox, ScenarioVote
 from .chart import ChartWidget, LivePollChart
-from .common import StatusLine
+from .common import StatusLine, close_tree
 from .console import FacilitatorConsole
 
 __all__ = [
@@ -21,4 +21,5 @@ __all__ = [
     "ReflectionBox",
     "ScenarioVote",
     "StatusLine",
+    "close_tree",
 ]

@@ -20,7 +20,7 @@ from ..chartview import fmt
 from ..client import ClientError, ServiceUnavailable, Session
 from ..model import PASS, ChoiceQuestion, ScaleQuestion, TextQuestion
 from ..watcher import QuestionState, Update
-from .common import PASS_LABEL, StatusLine, header, text
+from .common import PASS_LABEL, StatusLine, close_tree, header, text
 from .inputs import ChoiceInput, SliderInput
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,15 @@ class _AnswerWidget(w.VBox):
         self.status = StatusLine()
         self.controls = w.HBox()
         self.submit = w.Button(
-            description="Submit answer", icon="check", tooltip="Save your answer"
+            description="Submit answer",
+            icon="check",
+            tooltip="Save your answer",
+            layout=w.Layout(width="auto"),
         )
         self.submit.on_click(lambda _b: self._submit(self.value()))
-        self.pass_button = w.Button(description=PASS_LABEL, tooltip="Skip this question")
+        self.pass_button = w.Button(
+            description=PASS_LABEL, tooltip="Skip this question", layout=w.Layout(width="auto")
+        )
         self.pass_button.on_click(lambda _b: self._submit(PASS))
         self._question: QuestionState | None = None
         self._loaded: int | None = None  # the question whose earlier answer was looked up
@@ -118,6 +123,19 @@ class _AnswerWidget(w.VBox):
         elif question.state == "open" and self.status.kind in ("wait", "error"):
             self.status.show("info", "The question is open: choose your answer and submit.")
 
+    def refresh(self) -> None:
+        """Read the question's state (and the earlier answer) now. In a live room this waits on
+        the service, so only scripts and tests call it; notebooks follow the watcher."""
+        if self.session.mode == "solo":
+            self._load()
+            return
+        room = self.session.room_state()
+        question = room.find(self.content_id, self.tag)
+        self._loaded = question.id if question is not None else None
+        self.show(Update(room, question))
+        if question is not None and question.state != "draft" and not self.watching:
+            self._remember(self.session.my_answer(question.id))
+
     async def _fetch_answer(self, question_id: int) -> None:
         try:
             previous = await self.session.amy_answer(question_id)
@@ -146,6 +164,9 @@ class _AnswerWidget(w.VBox):
         self._question = QuestionState(
             info.id, info.source, info.tag, info.state, info.revealed, info.version
         )
+        if info.state == "draft":  # a rehearsal question the console has not opened yet
+            self.status.show("wait", "Waiting for the facilitator to open this question.")
+            return
         self._remember(self.session.my_answer(info.id))
         self.set_closed(info.state == "closed")
 
@@ -210,8 +231,10 @@ class _AnswerWidget(w.VBox):
     def close(self) -> None:
         if self._subscription is not None:
             self._subscription.cancel()
+        for part in (self.submit, self.pass_button, *self._controls()):  # shown or not
+            close_tree(part)
         for child in self.controls.children:  # the question's own controls follow the room too
-            child.close()
+            close_tree(child)
         super().close()
 
 

@@ -40,7 +40,8 @@ def question_status(question: QuestionState | None, tally: dict | None, facilita
     if not facilitator or question.state == "draft":
         return words
     seen = "shown to participants" if question.revealed else "hidden from participants"
-    return f"{words} · {seen} · {(tally or {}).get('total', 0)} responses"
+    total = (tally or {}).get("total", 0)
+    return f"{words} · {seen} · {total} {'response' if total == 1 else 'responses'}"
 
 
 class LivePollChart(ChartWidget):
@@ -82,7 +83,8 @@ class LivePollChart(ChartWidget):
             session.watcher.subscribe(self.show, content_id, self.tag) if follow else None
         )
         self._set(chart_view(self.question, None, state="waiting", status="Connecting…"))
-        self.refresh()
+        if session.mode == "solo":  # read in process: nothing waits on a network
+            self.refresh()
 
     @property
     def following(self) -> bool:
@@ -95,11 +97,9 @@ class LivePollChart(ChartWidget):
 
     # -- what to show -------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Show the room as it is now, for sessions whose reads never wait (solo and
-        rehearsal); a live room's chart is drawn by the watcher."""
+        """Read the room now and show it. In a live room this waits on the service, so only
+        scripts and tests call it; notebooks get their updates from the session's watcher."""
         session = self.session
-        if session.mode != "solo":
-            return
         room = session.room_state()
         question = room.find(self.content_id, self.tag)
         results = None

@@ -43,3 +43,14 @@ class StatusLine(anywidget.AnyWidget):
     def value(self) -> str:
         """The message as shown, with its symbol."""
         return f"{self.icon} {self.text}".strip()
+
+
+def close_tree(widget: w.Widget) -> None:
+    """Close a widget and everything inside it, its layout and style models too (each one
+    stops following the room)."""
+    for child in getattr(widget, "children", ()):
+        close_tree(child)
+    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if isinstance(part, w.Widget):
+            part.close()
+    widget.close()

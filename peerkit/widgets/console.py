@@ -8,6 +8,7 @@ of rows that are updated in place, so a busy room creates no new widgets.
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 from typing import Any
@@ -82,7 +83,7 @@ class FacilitatorConsole(w.VBox):
         self.state_label = StatusLine()
         self.count_label = w.HTML()
         self.room_label = w.HTML()
-        self.qr = w.Image(format="png", layout=w.Layout(width="160px"))
+        self.qr = w.HTML()
         self.flagged = w.HTML()
         self.rows = [_ModerationRow(self) for _ in range(MODERATION_ROWS)]
         self.waiting = w.HTML("<p>No reflections waiting.</p>")
@@ -116,8 +117,10 @@ class FacilitatorConsole(w.VBox):
         if session.join_url:
             png = io.BytesIO()
             segno.make(session.join_url, error="m").save(png, kind="png", scale=5, border=2)
-            self.qr.value = png.getvalue()
-            self.qr.alt = f"QR code for {session.join_url}"  # type: ignore[attr-defined]
+            self.qr.value = (
+                f'<img width="160" alt="QR code that opens {text(session.join_url)}" '
+                f'src="data:image/png;base64,{base64.b64encode(png.getvalue()).decode()}">'
+            )
             presenter = (
                 f"<br><a href='{text(session.presenter_url)}' target='_blank' rel='noopener'>"
                 "Open the presenter display</a> (a new window: put it on the projector)"
@@ -146,7 +149,9 @@ class FacilitatorConsole(w.VBox):
         room = update.room
         if room is not None and room.participants is not None:
             self.participants = room.participants
-            self.count_label.value = f"<p>{room.participants} participants have joined.</p>"
+            joined = room.participants
+            who = "participant has" if joined == 1 else "participants have"
+            self.count_label.value = f"<p>{joined} {who} joined.</p>"
 
     def _question_changed(self, update: Update) -> None:
         if update.error:
@@ -164,7 +169,8 @@ class FacilitatorConsole(w.VBox):
             else "results hidden from participants"
         )
         total = (results.tally or {}).get("total", 0) if results is not None else 0
-        self.state_label.show("info", f"{state} · {shown} · {total} responses")
+        noun = "response" if total == 1 else "responses"
+        self.state_label.show("info", f"{state} · {shown} · {total} {noun}")
         self._show_reflections(results)
 
     def _show_reflections(self, results: Results | None) -> None:
