@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 # Public names that live in submodules; loaded on first use.
 _LAZY = {
-    "connect": "peerkit.client",
+    "connect": "peerkit.sessions",
     "ScenarioVote": "peerkit.widgets",
     "AutonomySlider": "peerkit.widgets",
     "ReflectionBox": "peerkit.widgets",
@@ -24,6 +24,8 @@ _LAZY = {
     "load_content": "peerkit.content",
     "ContentError": "peerkit.content",
     "open_store": "peerkit.store",
+    "results_frame": "peerkit.report",
+    "pre_post_frame": "peerkit.report",
 }
 
 __all__ = ["__version__", *_LAZY]

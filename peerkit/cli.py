@@ -23,35 +23,85 @@ DB_HELP = (
 
 def _validate(args: argparse.Namespace) -> int:
     from .content import default_data_dir, validate_path
+    from .notebooks import sync_notebooks
 
-    target = args.path or default_data_dir()
+    target = Path(args.path or default_data_dir())
     problems, content = validate_path(target)
-    for problem in problems:
-        print(problem)
-    if problems:
-        count = len(problems)
-        print(f"{count} problem{'s' if count != 1 else ''} found in {target}", file=sys.stderr)
+    lines = [str(problem) for problem in problems]
+    workshops = Path(args.notebooks) if args.notebooks else target.parent / "workshops"
+    if content is not None and target.is_dir() and workshops.is_dir():
+        lines += [
+            change if "data/notes.yaml" in change else f"{change} (run `peerkit notebooks`)"
+            for change in sync_notebooks(content, workshops, write=False)
+        ]
+    for line in lines:
+        print(line)
+    if lines:
+        count = len(lines)
+        print(f"{count} problem{'s' if count != 1 else ''} found in {target}")
         return 1
     assert content is not None
     print(f"{target}: OK: {content.summary()}")
     return 0
 
 
+def _notebooks(args: argparse.Namespace) -> int:
+    from .content import validate_path
+    from .notebooks import sync_notebooks
+
+    data, workshops = _folders(args)
+    problems, content = validate_path(data, unwritten_ok=True)
+    if content is None:
+        for problem in problems:
+            print(problem)
+        print(f"peerkit notebooks: {data} has problems; fix them first", file=sys.stderr)
+        return 1
+    changes = sync_notebooks(content, workshops, write=not args.check)
+    for change in changes:
+        print(change)
+    if args.check:
+        print(
+            f"{len(changes)} notebook{'s' if len(changes) != 1 else ''} out of date in {workshops}"
+        )
+        return 1 if changes else 0
+    print(f"{workshops}: notebooks up to date with {data}")
+    return 0
+
+
+def _new_module(args: argparse.Namespace) -> int:
+    from .newmodule import NewModuleError, new_module
+
+    data, workshops = _folders(args)
+    try:
+        written = new_module(data, workshops, args.id, args.title, args.after, args.kind)
+    except (NewModuleError, ContentError) as exc:
+        print(f"peerkit new-module: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"wrote {path}")
+    print(
+        "Next: write every text marked '(to write)' (`peerkit validate` lists them), then run "
+        "`peerkit validate` until it says OK."
+    )
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     import asyncio
-    import os
 
+    from .config import environment
     from .service import run_service
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    env = environment()
     # JupyterHub gives the services it runs their name (single-user servers do not get one).
-    hub = args.hub or bool(os.environ.get("JUPYTERHUB_SERVICE_NAME"))
+    hub = args.hub or bool(env.hub_service_name)
     base_url = args.base_url
     if base_url is None:
-        base_url = (os.environ.get("JUPYTERHUB_SERVICE_PREFIX") if hub else None) or "/"
-    public_url = args.public_url or (os.environ.get("JUPYTERHUB_PUBLIC_URL", "") if hub else "")
+        base_url = (env.hub_service_prefix if hub else None) or "/"
+    public_url = args.public_url or ((env.hub_public_url or "") if hub else "")
     try:
         asyncio.run(
             run_service(
@@ -59,7 +109,7 @@ def _serve(args: argparse.Namespace) -> int:
                 port=args.port,
                 db=database_location(args.db, DEFAULT_DB),
                 data=args.data,
-                create_key=os.environ.get("PEERKIT_CREATE_KEY") or None,
+                create_key=env.create_key,
                 public_url=public_url,
                 max_participants=args.max_participants,
                 rate_limits=not args.no_rate_limits,
@@ -73,9 +123,41 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _purge_solo(args: argparse.Namespace) -> int:
+    from .solo import purge_solo, solo_files
+
+    database, _room_file = solo_files()
+    if not database.exists():
+        print(f"There are no self-paced answers to delete in {database.parent}.")
+        return 0
+    if not args.yes:
+        try:
+            reply = input(f"Delete your self-paced answers in {database} for good? [y/N] ")
+        except EOFError:
+            reply = ""
+        if reply.strip().lower() not in ("y", "yes"):
+            print("peerkit purge: nothing deleted", file=sys.stderr)
+            return 1
+    try:
+        purge_solo()
+    except OSError as exc:
+        print(f"peerkit purge: {exc}", file=sys.stderr)
+        return 1
+    print(f"Deleted your self-paced answers ({database}).")
+    return 0
+
+
 def _purge(args: argparse.Namespace) -> int:
     from .store import POSTGRES_SCHEMES, open_store
 
+    if args.solo:
+        if args.room or args.db:
+            print("peerkit purge: --solo takes no room code or --db", file=sys.stderr)
+            return 2
+        return _purge_solo(args)
+    if not args.room:
+        print("peerkit purge: give a room code, or --solo", file=sys.stderr)
+        return 2
     db = database_location(args.db, DEFAULT_DB)
     shown = display_location(db)
     if not db.startswith(POSTGRES_SCHEMES) and not Path(db).is_file():
@@ -150,7 +232,48 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check a data folder (default: the workshop's data/) or one content file.",
     )
     validate.add_argument("path", nargs="?", help="a data folder or a single YAML file")
+    validate.add_argument(
+        "--notebooks",
+        default=None,
+        help="the notebook folder to check against the modules (default: workshops/ beside "
+        "the data folder, when there is one)",
+    )
     validate.set_defaults(run=_validate)
+
+    new = commands.add_parser(
+        "new-module",
+        help="add a module: its data files, ready to fill in, and its notebook",
+        description="Write data/modules/NN-ID.yaml, data/scenarios/ID.yaml (three scenarios), "
+        "data/scales/ID.yaml (a slider) and data/prompts/ID.yaml (a reflection), every text to "
+        "write marked '(to write)', and make the module's notebook from the template. Modules "
+        "after it move one place on, and every notebook is brought up to date.",
+    )
+    new.add_argument("id", help="the module's id: lowercase words joined by hyphens, e.g. hope")
+    new.add_argument(
+        "--title", required=True, help='the session\'s title, e.g. "Hope and recovery"'
+    )
+    new.add_argument(
+        "--after", default=None, help="the module it follows (default: the last before the close)"
+    )
+    new.add_argument(
+        "--kind",
+        default="principle",
+        choices=("principle", "extension"),
+        help="principle (part of the day) or extension (an optional session); default principle",
+    )
+    _folder_arguments(new)
+    new.set_defaults(run=_new_module)
+
+    notebooks = commands.add_parser(
+        "notebooks",
+        help="make the workshop notebooks again from the template and data/",
+        description="Bring workshops/ in line with data/modules/: one notebook per module, named "
+        "and numbered by the module order, its template cells made again; the notebook's own "
+        "cells are kept. With --check, only report what is out of date.",
+    )
+    notebooks.add_argument("--check", action="store_true", help="report, change nothing")
+    _folder_arguments(notebooks)
+    notebooks.set_defaults(run=_notebooks)
 
     serve = commands.add_parser(
         "serve",
@@ -202,12 +325,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     purge = commands.add_parser(
         "purge",
-        help="delete a room and all its answers from the database for good",
+        help="delete a room and all its answers, or your self-paced answers, for good",
         description="Delete a room, its questions, participants and answers, then VACUUM the "
-        "database so the deleted data does not linger in the file. Asks first unless --yes.",
+        "database so the deleted data does not linger in the file; or, with --solo, delete the "
+        "self-paced answers kept on this computer. Asks first unless --yes.",
     )
-    purge.add_argument("room", help="the room's join code")
+    purge.add_argument("room", nargs="?", help="the room's join code")
     purge.add_argument("--db", default=None, help=DB_HELP)
+    purge.add_argument(
+        "--solo",
+        action="store_true",
+        help="delete your self-paced answers (solo.db and solo.json in $PEERKIT_HOME, "
+        "else ~/.local/share/peerkit)",
+    )
     purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     purge.set_defaults(run=_purge)
 
@@ -250,6 +380,21 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("--out", default="participant-copy", help="folder for the copies")
     copy.set_defaults(run=_participant_copy)
     return parser
+
+
+def _folder_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default=None, help="the data folder (default: data/)")
+    parser.add_argument(
+        "--notebooks", default=None, help="the notebook folder (default: workshops/ beside data/)"
+    )
+
+
+def _folders(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The data folder and the notebook folder a command works on."""
+    from .content import default_data_dir
+
+    data = Path(args.data or default_data_dir())
+    return data, Path(args.notebooks) if args.notebooks else data.parent / "workshops"
 
 
 def _positive_int(text: str) -> int:

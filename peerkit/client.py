@@ -7,7 +7,8 @@
 Widgets call the session's plain methods from button callbacks (with a short timeout), and
 subscribe to the session's one :class:`~peerkit.watcher.Watcher`, which awaits the room's change
 feed on the kernel's own asyncio loop; nothing waits on the network on that loop, and no thread
-ever touches a widget. :func:`connect` picks the implementation from the environment.
+ever touches a widget. :func:`peerkit.sessions.connect` picks the implementation from the
+environment.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from __future__ import annotations
 import abc
 import asyncio
 import json
-import logging
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,12 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import room as rules
+from .config import data_home, read_private, write_private
 from .content import Content, load_content
-from .model import MIN_GROUP_SIZE, PASS, Question, question_from_dict, results_visible
-from .store import QuestionRecord, SQLiteStore, Store, StoreError
+from .model import MIN_GROUP_SIZE, Question, question_from_dict
+from .store import Participant, QuestionRecord, SQLiteStore, Store, StoreError
 from .watcher import RoomState, Watcher
-
-log = logging.getLogger(__name__)
 
 __all__ = [
     "ClientError",
@@ -39,10 +38,8 @@ __all__ = [
     "Results",
     "ServiceUnavailable",
     "Session",
-    "connect",
+    "data_home",
 ]
-
-ACTIONS = ("open", "close", "reveal", "hide", "reset")
 
 
 class ClientError(Exception):
@@ -110,9 +107,6 @@ class Session(abc.ABC):
         """The room's question for a scenario, scale or prompt id (plus an optional tag such as
         ``"pre"``). A facilitator's session adds it to the room if needed; a participant's
         returns it only while the facilitator has it on screen, and None otherwise."""
-
-    @abc.abstractmethod
-    def refresh(self, question_id: int) -> QuestionInfo: ...
 
     @abc.abstractmethod
     def questions(self) -> list[QuestionInfo]: ...
@@ -185,6 +179,20 @@ class Session(abc.ABC):
             watcher.stop()
 
 
+def _results(data: dict) -> Results:
+    """Results from the room's view of them (``ResultsView.as_dict()``, as the service sends)."""
+    return Results(
+        data["question"],
+        data["version"],
+        data["state"],
+        data["revealed"],
+        data["min_group"],
+        data["visible_to_participants"],
+        data.get("tally"),
+        data.get("reflections", []),
+    )
+
+
 def _info(record: QuestionRecord) -> QuestionInfo:
     return QuestionInfo(
         record.id,
@@ -216,16 +224,19 @@ class LocalSession(Session):
         content: Content | None = None,
         role: str = "participant",
         min_group: int = MIN_GROUP_SIZE,
+        resume: Participant | None = None,
     ) -> None:
+        """A new room in ``store``, or the room of ``resume``, answering as that participant."""
         self.store = store or SQLiteStore(":memory:")
         self.content = content or load_content()
         self.role = role
-        created = self.store.create_room(
-            "Solo" if role == "participant" else "Rehearsal", min_group=min_group
-        )
-        self.room = created.room.code
-        self._key = created.facilitator_key
-        self._me = self.store.join(self.room)
+        if resume is None:
+            created = self.store.create_room(
+                "Solo" if role == "participant" else "Rehearsal", min_group=min_group
+            )
+            resume = self.store.join(created.room.code)
+        self.room = resume.room_code
+        self._me = resume
         self._changed = asyncio.Event()
 
     def _notify(self) -> None:
@@ -252,23 +263,12 @@ class LocalSession(Session):
         self._notify()
         return _info(record)
 
-    def refresh(self, question_id: int) -> QuestionInfo:
-        return _info(self._call(self.store.question, question_id))
-
     def questions(self) -> list[QuestionInfo]:
         return [_info(r) for r in self.store.questions(self.room)]
 
     def act(self, question_id: int, action: str) -> QuestionInfo:
-        if action not in ACTIONS:
-            raise ClientError("bad_request", f"unknown action {action!r}")
-        calls = {
-            "open": lambda: self.store.set_state(question_id, "open"),
-            "close": lambda: self.store.set_state(question_id, "closed"),
-            "reveal": lambda: self.store.set_revealed(question_id, True),
-            "hide": lambda: self.store.set_revealed(question_id, False),
-            "reset": lambda: self.store.reset(question_id),
-        }
-        record = self._call(calls[action])
+        self._call(rules.require_facilitator, self.role)
+        record = self._call(rules.act, self.store, question_id, action)
         self._notify()
         return _info(record)
 
@@ -277,19 +277,19 @@ class LocalSession(Session):
         return self.store.participant_count(self.room) - 1
 
     def moderate(self, response_id: int, approve: bool) -> None:
-        if approve and self.content.safety.flags(str(self.store.response(response_id).answer)):
-            raise ClientError(
-                "flagged", "a flagged reflection is for the facilitator only and is never shown"
-            )
-        self._call(self.store.moderate, response_id, approve)
+        self._call(rules.require_facilitator, self.role)
+        self._call(rules.moderate, self.store, self.content.safety, response_id, approve)
         self._notify()
 
     def pre_post(self, content_id: str) -> dict:
-        return self._call(self.store.pre_post, self.room, content_id)[2].as_dict()
+        return self._call(rules.pre_post_view, self.store, self.room, content_id, self.role)[
+            2
+        ].as_dict()
 
     def export_csv(self, *, per_response: bool = False) -> str:
         from .store.base import rows_to_csv
 
+        self._call(rules.require_facilitator, self.role)
         return rows_to_csv(self.store.export_rows(self.room, per_response=per_response))
 
     def respond(self, question_id: int, answer: object) -> object:
@@ -300,40 +300,10 @@ class LocalSession(Session):
     def my_answer(self, question_id: int) -> object:
         return self.store.answers_by_participant(question_id).get(self._me.id)
 
-    def simulate(self, question_id: int, answers: list[object]) -> None:
-        """Rehearsal: record answers from new simulated participants (one each)."""
-        items = [(question_id, self.store.join(self.room).token, a) for a in answers]
-        for result in self.store.respond_many(items):
-            if isinstance(result, StoreError):
-                raise ClientError(result.code, result.message)
-        self._notify()
-
     def results(self, question_id: int) -> Results:
         record = self._call(self.store.question, question_id)
-        room = self.store.room(self.room)
-        result = self.store.tally(question_id)
-        reflections: list = []
-        if record.question.kind == "text":
-            reflections = [
-                {
-                    "id": r.id,
-                    "text": r.answer,
-                    "moderation": r.moderation,
-                    "flags": self.content.safety.flags(str(r.answer)),
-                }
-                for r in self.store.responses(question_id)
-                if r.answer != PASS
-            ]
-        return Results(
-            question_id,
-            record.version,
-            record.state,
-            record.revealed,
-            room.min_group,
-            results_visible(result, revealed=record.revealed, min_group=room.min_group),
-            result.as_dict(),
-            reflections,
-        )
+        view = self._call(rules.results_view, self.store, record, self.role, self.content.safety)
+        return _results(view.as_dict())
 
     def room_state(self) -> RoomState:
         from .feed import room_feed
@@ -460,22 +430,12 @@ class RemoteSession(Session):
         body = {"content_id": content_id, "tag": tag}
         return self._info(self._request("POST", f"/rooms/{self.room}/questions", body))
 
-    def refresh(self, question_id: int) -> QuestionInfo:
-        if self.role == "participant":
-            q = self._request("GET", f"/questions/{question_id}")
-            source = q.get("source")
-            question = self.content.question(source) if source else question_from_dict(q)
-            return QuestionInfo(
-                q["id"], question, q["state"], q["revealed"], 0, source, q.get("tag", "")
-            )
-        return self._info(self._request("GET", f"/questions/{question_id}"))
-
     def questions(self) -> list[QuestionInfo]:
         data = self._request("GET", f"/rooms/{self.room}/questions")
         return [self._info(q) for q in data["questions"]]
 
     def act(self, question_id: int, action: str) -> QuestionInfo:
-        if action not in ACTIONS:
+        if action not in rules.ACTIONS:
             raise ClientError("bad_request", f"unknown action {action!r}")
         return self._info(self._request("POST", f"/questions/{question_id}/{action}"))
 
@@ -494,21 +454,8 @@ class RemoteSession(Session):
     def my_answer(self, question_id: int) -> object:
         return self._request("GET", f"/questions/{question_id}/response")["answer"]
 
-    @staticmethod
-    def _results(data: dict) -> Results:
-        return Results(
-            data["question"],
-            data["version"],
-            data["state"],
-            data["revealed"],
-            data["min_group"],
-            data["visible_to_participants"],
-            data.get("tally"),
-            data.get("reflections", []),
-        )
-
     def results(self, question_id: int) -> Results:
-        return self._results(self._request("GET", f"/questions/{question_id}/results"))
+        return _results(self._request("GET", f"/questions/{question_id}/results"))
 
     def pre_post(self, content_id: str) -> dict:
         return self._request("GET", f"/rooms/{self.room}/pre-post/{content_id}")["comparison"]
@@ -527,7 +474,7 @@ class RemoteSession(Session):
         return RoomState.from_dict(data)
 
     async def aresults(self, question_id: int) -> Results:
-        return self._results(await self._fetch(f"/questions/{question_id}/results", self.timeout))
+        return _results(await self._fetch(f"/questions/{question_id}/results", self.timeout))
 
     async def amy_answer(self, question_id: int) -> object:
         return (await self._fetch(f"/questions/{question_id}/response", self.timeout))["answer"]
@@ -614,136 +561,18 @@ def _client_error(status: int, body: bytes) -> ClientError:
 # --------------------------------------------------------------------------- tokens
 
 
-def data_home() -> Path:
-    """Where the facilitator's database and room live between sessions."""
-    if os.environ.get("PEERKIT_HOME"):
-        return Path(os.environ["PEERKIT_HOME"])
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "peerkit"
-
-
 def _token_file() -> Path:
     return data_home() / "tokens.json"
 
 
-def _read_private(path: Path) -> dict:
-    """What :func:`_write_private` kept at ``path``; empty if nothing (readable) is there."""
-    try:
-        saved = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return saved if isinstance(saved, dict) else {}
-
-
 def _saved_token(url: str, room: str) -> str | None:
-    return _read_private(_token_file()).get(f"{url} {room}")
-
-
-def _hub_room_file() -> Path:
-    return data_home() / "hub-room.json"
-
-
-def _hub_facilitator_room(url: str, *, new_room: bool, title: str) -> dict | None:
-    """On JupyterHub: this facilitator's room on the service at ``url``, resumed from
-    ``hub-room.json`` (readable by its owner only) or created with the hub token of this
-    notebook's server. None when the hub does not let this user create rooms."""
-    path = _hub_room_file()
-    rooms = _read_private(path)
-    saved = rooms.get(url)
-    if saved and not new_room:
-        try:
-            _http(url, "GET", f"/rooms/{saved['code']}", authorization=f"Bearer {saved['key']}")
-            return saved
-        except ServiceUnavailable:
-            raise
-        except ClientError:  # the room is gone (purged, a new database): start a new one
-            pass
-    try:
-        created = _http(
-            url,
-            "POST",
-            "/rooms",
-            {"title": title},
-            authorization=f"token {os.environ['JUPYTERHUB_API_TOKEN']}",
-        )
-    except ServiceUnavailable:
-        raise
-    except ClientError as exc:
-        if exc.code in ("unauthenticated", "forbidden"):  # a participant: they type the code
-            log.info("not a facilitator on this hub: %s", exc.message)
-            return None
-        raise
-    room = {
-        "code": created["code"],
-        "key": created["facilitator_key"],
-        "join_url": created["join_url"],
-    }
-    rooms[url] = room
-    _write_private(path, rooms)
-    return room
-
-
-def _write_private(path: Path, data: dict) -> None:
-    """Write JSON readable by this account only (the file holds keys or tokens)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.chmod(0o600)
-    path.write_text(json.dumps(data))
+    return read_private(_token_file()).get(f"{url} {room}")
 
 
 def _save_token(url: str, room: str, token: str) -> None:
     """Keep this kernel's participant token so a restart stays the same anonymous participant
     (pre/post answers pair up). The file holds tokens only, never names."""
     path = _token_file()
-    saved = _read_private(path)
+    saved = read_private(path)
     saved[f"{url} {room}"] = token
-    _write_private(path, saved)
-
-
-# --------------------------------------------------------------------------- connect
-
-
-def connect(
-    room: str | None = None,
-    *,
-    service_url: str | None = None,
-    facilitator_key: str | None = None,
-    content: Content | None = None,
-    new_room: bool = False,
-) -> Session:
-    """The session for this notebook.
-
-    Group mode when a poll service is named (``service_url``, or ``$PEERKIT_SERVICE_URL`` as
-    ``peerkit lab`` and JupyterHub deployments set it): the facilitator's view with a key
-    (``$PEERKIT_FACILITATOR_KEY``), otherwise a participant in ``room`` (``$PEERKIT_ROOM``).
-    On JupyterHub, a facilitator (a hub user with the facilitator permission) who gives no room
-    gets their own room: the one kept from last time, or a new one (always with ``new_room``).
-    With no service, ``$PEERKIT_REHEARSE=N`` gives a rehearsal room of N simulated participants
-    (``$PEERKIT_SEED`` fixes their answers); otherwise solo mode, with no service at all.
-    """
-    url = service_url or os.environ.get("PEERKIT_SERVICE_URL")
-    if not url and os.environ.get("PEERKIT_REHEARSE"):
-        from .rehearsal import RehearsalSession
-
-        seed = os.environ.get("PEERKIT_SEED")
-        return RehearsalSession(
-            int(os.environ["PEERKIT_REHEARSE"]),
-            seed=int(seed) if seed else None,
-            content=content,
-        )
-    if not url:
-        return LocalSession(content=content)
-    url = url.rstrip("/")
-    room = room or os.environ.get("PEERKIT_ROOM")
-    key = facilitator_key or os.environ.get("PEERKIT_FACILITATOR_KEY") or None
-    public_url = os.environ.get("PEERKIT_PUBLIC_URL")
-    if not room and not key and os.environ.get("JUPYTERHUB_API_TOKEN"):
-        mine = _hub_facilitator_room(url, new_room=new_room, title="Peer support workshop")
-        if mine is not None:
-            room, key = mine["code"], mine["key"]
-            public_url = public_url or mine["join_url"].rsplit("/join/", 1)[0]
-    if not room:
-        raise ValueError(
-            "type the room code the facilitator shows, for example peerkit.connect('ABC123')"
-        )
-    return RemoteSession(url, room, facilitator_key=key, public_url=public_url, content=content)
+    write_private(path, saved)

@@ -7,6 +7,7 @@ All problems of every file are collected and raised together as one :class:`Cont
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -16,9 +17,11 @@ from typing import Any
 
 import yaml
 
+from .flagging import find_terms
 from .model import (
     DEFAULT_TEXT_LIMIT,
     ID_PATTERN,
+    STANCES,
     ChoiceQuestion,
     ModelError,
     Option,
@@ -43,7 +46,30 @@ __all__ = [
 ]
 
 KINDS = ("modules", "scenarios", "scales", "prompts")
-MODULE_KINDS = ("principle", "opening", "closing")
+
+#: What text the ``peerkit new-module`` command writes for an educator to replace. Validation
+#: refuses text that still starts with it, so an unwritten scenario never reaches a notebook.
+TO_WRITE = "(to write)"
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a module of one kind must have for its notebook to run (``data/README.md``)."""
+
+    scenarios: int = 0
+    slider: bool = False
+    prompts: int = 0
+    in_day: bool = True  # False: an optional session, listed apart in the day's plan
+
+
+#: Each kind of module and what its notebook shows: ``peerkit/notebooks.py`` builds each
+#: kind's notebook from these same numbers.
+MODULE_KINDS: dict[str, Needs] = {
+    "opening": Needs(scenarios=1, prompts=1),
+    "principle": Needs(scenarios=3, slider=True, prompts=1),
+    "extension": Needs(scenarios=3, slider=True, prompts=1, in_day=False),
+    "closing": Needs(prompts=3),
+}
 
 
 # --------------------------------------------------------------------------- problems
@@ -56,6 +82,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if self.line < 1:  # a whole file, or a notebook (whose cells are counted instead)
+            return f"{self.path}: {self.message}"
         return f"{self.path}:{self.line}: {self.message}"
 
 
@@ -136,6 +164,11 @@ class Module:
     objectives: tuple[str, ...]
     timing: tuple[tuple[str, int], ...]
     discussion: tuple[str, ...]
+    recap: str = ""
+
+    @property
+    def needs(self) -> Needs:
+        return MODULE_KINDS[self.kind]
 
     @property
     def minutes(self) -> int:
@@ -146,6 +179,12 @@ class Module:
 class Scenario:
     module: str
     question: ChoiceQuestion
+    #: Where it happens, as a short tag ("inpatient-ward", "online-peer-support").
+    setting: str = ""
+    #: A real dilemma: thoughtful peer supporters disagree, so no option is the best one.
+    dilemma: bool = False
+    room_questions: tuple[str, ...] = ()
+    facilitator_note: str = ""
 
     @property
     def id(self) -> str:
@@ -180,10 +219,6 @@ class Resource:
     note: str = ""
 
 
-def _straight(text: str) -> str:
-    return text.replace("\u2019", "'").replace("\u2018", "'")
-
-
 @dataclass(frozen=True)
 class Safety:
     flag_terms: tuple[str, ...] = ()
@@ -191,19 +226,12 @@ class Safety:
     resources_note: str = ""
 
     def flags(self, text: str) -> list[str]:
-        """The flag terms that occur in ``text`` as whole words or phrases.
+        """The flag terms whose phrase occurs in ``text``, however it is typed.
 
-        Case is ignored, and so is the difference between straight and curly apostrophes
-        (phone keyboards type ’).
+        Case, accents, apostrophes (straight, curly or none), hyphens, "wanna", "any more" and
+        word endings ("ending", "ended") are all ignored: see :mod:`peerkit.flagging`.
         """
-        found = []
-        folded = " ".join(_straight(text).casefold().split())
-        for term in self.flag_terms:
-            words = _straight(term).casefold().split()
-            pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)"
-            if re.search(pattern, folded):
-                found.append(term)
-        return found
+        return find_terms(text, self.flag_terms)
 
 
 @dataclass(frozen=True)
@@ -214,6 +242,16 @@ class Examples:
     choices: dict[str, dict[str, int]] = field(default_factory=dict)
     scales: dict[str, tuple[float, ...]] = field(default_factory=dict)
     reflections: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Notes:
+    """Text that more than one notebook uses, written once in ``data/notes.yaml``: notes for
+    the facilitator (shown by ``ws.note(name)``) and text for participants (written into the
+    notebooks by ``peerkit notebooks``)."""
+
+    facilitator: dict[str, str] = field(default_factory=dict)
+    participants: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -227,6 +265,7 @@ class Content:
     prompts: dict[str, Prompt] = field(default_factory=dict)
     safety: Safety = field(default_factory=Safety)
     examples: Examples = field(default_factory=Examples)
+    notes: Notes = field(default_factory=lambda: Notes())
 
     def module(self, module_id: str) -> Module:
         try:
@@ -238,6 +277,15 @@ class Content:
 
     def ordered_modules(self) -> list[Module]:
         return sorted(self.modules.values(), key=lambda m: m.order)
+
+    def position(self, module_id: str) -> int:
+        """The module's place in the day, counting from 0: the number its notebook starts with."""
+        return [m.id for m in self.ordered_modules()].index(module_id)
+
+    def next_module(self, module_id: str) -> Module | None:
+        ordered = self.ordered_modules()
+        index = self.position(module_id) + 1
+        return ordered[index] if index < len(ordered) else None
 
     def scenarios_for(self, module_id: str) -> list[Scenario]:
         return [s for s in self.scenarios.values() if s.module == module_id]
@@ -275,10 +323,11 @@ class Content:
 class _File:
     """Problems found in one file, and helpers that find them."""
 
-    def __init__(self, path: Path, display: str) -> None:
+    def __init__(self, path: Path, display: str, *, unwritten_ok: bool = False) -> None:
         self.path = path
         self.display = display
         self.problems: list[Problem] = []
+        self.unwritten_ok = unwritten_ok
 
     def add(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.display, line, message))
@@ -289,13 +338,15 @@ class _File:
         except UnicodeDecodeError as exc:
             self.add(1, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
             return None
+        if not self.unwritten_ok:
+            for number, line in enumerate(text.splitlines(), 1):
+                if TO_WRITE in line and not line.lstrip().startswith("#"):
+                    what = line.split(TO_WRITE, 1)[1].strip().rstrip('"').strip()
+                    self.add(number, f"still to write (peerkit new-module left this): {what}")
         try:
             return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else 1
-            what = " ".join(filter(None, [exc.context, exc.problem]))
-            self.add(line, f"this is not valid YAML: {what}")
+            self.add(*_yaml_problem(exc, text.splitlines()))
             return None
         except yaml.YAMLError as exc:
             self.add(1, f"this is not valid YAML: {exc}")
@@ -313,18 +364,29 @@ class _File:
         before = len(self.problems)
         for key, key_line in data.duplicates:
             self.add(key_line, f"{prefix}'{key}' appears twice")
+        misspelt: set[str] = set()
         for key in data:
             if isinstance(key, _BadKey):
                 self.add(data.line_of(key), f"{prefix}keys must be words, not {key}")
             elif not isinstance(key, str) or key not in spec:
-                self.add(
-                    data.line_of(key), f"{prefix}unknown key '{key}' (expected {_listing(spec)})"
-                )
+                absent = [k for k in spec if k not in data]
+                close = difflib.get_close_matches(str(key), absent, n=1, cutoff=0.75)
+                if close:  # a typo: one problem, not also "missing" for the key meant
+                    misspelt.add(close[0])
+                    self.add(
+                        data.line_of(key),
+                        f"{prefix}unknown key '{key}': did you mean '{close[0]}'?",
+                    )
+                else:
+                    self.add(
+                        data.line_of(key),
+                        f"{prefix}unknown key '{key}' (expected {_listing(spec)})",
+                    )
         values = {}
         for key, (required, type_name) in spec.items():
             if key not in data or data[key] is None:
-                if required:
-                    self.add(data.line, f"{prefix}missing '{key}'")
+                if required and key not in misspelt:
+                    self.add(data.line, f"{prefix}missing '{key}'{_HINTS.get(key, '')}")
                 continue
             value = data[key]
             problem = _TYPE_CHECKS[type_name](value)
@@ -352,6 +414,46 @@ class _File:
             key = (renames or {}).get(exc.field, exc.field)
             self.add(data.line_of(key), f"{where}: {exc.message}")
             return None
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, str]:
+    """A YAML syntax error in plain words, at the line an educator has to change."""
+    problem = exc.problem or ""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 1
+    source = lines[mark.line] if mark and mark.line < len(lines) else ""
+    if "'\\t'" in problem:
+        return line, (
+            "a tab is used here; YAML indents with spaces only, so replace the tab with spaces"
+        )
+    if problem.startswith("mapping values are not allowed"):
+        before = source[: mark.column] if mark else ""
+        if re.fullmatch(r"\s*(- )?[\w-]+", before):
+            return line, (
+                "indentation: this line is indented further than the keys above it; "
+                "keys of the same item must start in the same column"
+            )
+        return line, (
+            "a colon inside unquoted text: a colon followed by a space starts a new key, so put "
+            'the whole text in double quotes ("...") or start it on the next line after >'
+        )
+    if problem.startswith("expected <block end>") or "expected <block mapping" in problem:
+        return line, (
+            "indentation: this line does not line up with the lines above it; items of one "
+            "list, and keys of one item, must start in the same column"
+        )
+    if "could not find expected ':'" in problem and exc.context_mark:
+        line = exc.context_mark.line + 1
+        return line, (
+            "indentation: this line is neither 'key: value' nor indented as part of the text "
+            "above it; the lines of a text after > must all be indented past its key"
+        )
+    if "quoted scalar" in (exc.context or "") and exc.context_mark:
+        return exc.context_mark.line + 1, (
+            "a quote opens here and is never closed; end the text with the same quote mark"
+        )
+    what = " ".join(filter(None, [exc.context, exc.problem]))
+    return line, f"this is not valid YAML: {what}"
 
 
 def _flow(text: str) -> str:
@@ -441,6 +543,14 @@ def _mapping(value: Any) -> str | None:
     return None if isinstance(value, dict) else f"must be a mapping, got {_kind(value)}"
 
 
+#: What to add, for the keys an educator most often leaves out.
+_HINTS = {
+    "stance": " (the debrief shows each option's stance: add 'stance:' with one of "
+    + ", ".join(STANCES)
+    + ")",
+    "options": " (add 'options:' with two to six responses, each with 'id', 'text' and 'stance')",
+}
+
 _TYPE_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "text": _text,
     "integer": _integer,
@@ -461,6 +571,7 @@ _MODULE = {
     "objectives": (True, "texts"),
     "timing": (True, "list"),
     "discussion": (True, "texts"),
+    "recap": (False, "text"),
 }
 _SEGMENT = {"segment": (True, "text"), "minutes": (True, "integer")}
 _SCENARIO_FILE = {"module": (True, "id"), "scenarios": (True, "list")}
@@ -471,6 +582,10 @@ _SCENARIO = {
     "question": (True, "text"),
     "options": (True, "list"),
     "debrief": (False, "text"),
+    "setting": (False, "id"),
+    "dilemma": (False, "boolean"),
+    "room_questions": (False, "texts"),
+    "facilitator_note": (False, "text"),
 }
 _OPTION = {
     "id": (True, "id"),
@@ -507,6 +622,7 @@ _SAFETY = {
     "resources_note": (False, "text"),
 }
 _RESOURCE = {"name": (True, "text"), "contact": (True, "text"), "note": (False, "text")}
+_NOTES = {"facilitator": (True, "mapping"), "participants": (True, "mapping")}
 _EXAMPLES = {
     "note": (True, "text"),
     "choices": (False, "mapping"),
@@ -533,19 +649,41 @@ class _Found:
     prompts: list[tuple[Prompt, str, int]] = field(default_factory=list)
     safety: Safety | None = None
     examples: tuple[Examples, str, _Map] | None = None
+    notes: Notes | None = None
+    #: Every id a file declares, even in a record with problems of its own, so that one bad
+    #: key is not followed by "does not exist" wherever the id is used, and so that duplicate
+    #: ids are found among broken records too: kind -> [(id, path, line)].
+    ids: dict[str, list[tuple[str, str, int]]] = field(
+        default_factory=lambda: {"module": [], "scenario": [], "scale": [], "prompt": []}
+    )
+    #: (module id, path, line of 'kind') for every module whose kind is known.
+    kinds: list[tuple[str, str, str, int]] = field(default_factory=list)
+    #: path -> the module a scenario file names, for counting scenarios that have problems.
+    scenario_files: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def declare(self, kind: str, file: _File, item: Any, key: str = "id") -> None:
+        """Note the id of a record (read or not), if it has a well-formed one."""
+        if isinstance(item, _Map) and _ident(item.get(key)) is None:
+            self.ids[kind].append((item[key], file.display, item.line_of(key)))
 
 
 def _read_module(file: _File, data: Any, found: _Found) -> None:
+    found.declare("module", file, data)
+    kind = data.get("kind") if isinstance(data, _Map) else None
+    kind_ok = isinstance(kind, str) and kind in MODULE_KINDS
+    if kind_ok and not _ident(data.get("id")):
+        found.kinds.append((data["id"], kind, file.display, data.line_of("kind")))
     values = file.fields(data, 1, "", _MODULE)
-    if values is None:
-        return
-    ok = True
-    if values["kind"] not in MODULE_KINDS:
+    if isinstance(kind, str) and not kind_ok:  # said even when other keys have problems
+        close = difflib.get_close_matches(kind, MODULE_KINDS, n=1)
         file.add(
             data.line_of("kind"),
-            f"'kind' must be one of {', '.join(MODULE_KINDS)}, got {values['kind']!r}",
+            f"'kind' must be one of {', '.join(MODULE_KINDS)}, got {kind!r}"
+            + (f": did you mean '{close[0]}'?" if close else ""),
         )
-        ok = False
+    if values is None:
+        return
+    ok = kind_ok
     if not 2 <= len(values["objectives"]) <= 6:
         file.add(
             data.line_of("objectives"),
@@ -574,20 +712,28 @@ def _read_module(file: _File, data: Any, found: _Found) -> None:
             objectives=tuple(o.strip() for o in values["objectives"]),
             timing=tuple(timing),
             discussion=tuple(d.strip() for d in values["discussion"]),
+            recap=_flow(values.get("recap", "")),
         )
         found.modules.append((module, file.display, data.line_of("id")))
 
 
 def _read_scenarios(file: _File, data: Any, found: _Found) -> None:
+    if isinstance(data, _Map) and _ident(data.get("module")) is None:
+        found.scenario_files[file.display] = (data["module"], data.line_of("module"))
     top = file.fields(data, 1, "", _SCENARIO_FILE)
     if top is None:
         return
     for line, item in _items(top["scenarios"]):
+        found.declare("scenario", file, item)
         name = item.get("id") if isinstance(item, _Map) else None
         where = f"scenario '{name}'" if isinstance(name, str) else f"scenario at line {line}"
         values = file.fields(item, line, where, _SCENARIO)
         raw_options = item.get("options") if isinstance(item, _Map) else None
-        options = _read_options(file, raw_options, where) if isinstance(raw_options, _Seq) else None
+        options, stances = (
+            _read_options(file, raw_options, where)
+            if isinstance(raw_options, _Seq)
+            else (None, False)
+        )
         if values is None or options is None:
             continue
         question = file.model(
@@ -602,16 +748,30 @@ def _read_scenarios(file: _File, data: Any, found: _Found) -> None:
             vignette=_flow(values["vignette"]),
             debrief=_flow(values.get("debrief", "")),
         )
-        if question is not None:
-            found.scenarios.append(
-                (Scenario(top["module"], question), file.display, item.line_of("id"))
+        if values.get("dilemma") and not values.get("debrief", "").strip():
+            file.add(
+                item.line_of("dilemma"),
+                f"{where}: a dilemma needs a 'debrief' that weighs the trade-off",
             )
+            continue
+        if question is not None and stances:
+            scenario = Scenario(
+                top["module"],
+                question,
+                setting=values.get("setting", ""),
+                dilemma=values.get("dilemma", False),
+                room_questions=tuple(_flow(q) for q in values.get("room_questions", ())),
+                facilitator_note=_flow(values.get("facilitator_note", "")),
+            )
+            found.scenarios.append((scenario, file.display, item.line_of("id")))
 
 
-def _read_options(file: _File, raw: _Seq, where: str) -> list[Option] | None:
-    """The options of one scenario, or None when any of them is wrong."""
+def _read_options(file: _File, raw: _Seq, where: str) -> tuple[list[Option] | None, bool]:
+    """The options of one scenario (None when any of them is wrong), and whether each has a
+    stance. An option without a stance is still read, so the scenario's other checks run."""
     options: list[Option] = []
     broken = False
+    stances = True
     for line, opt in _items(raw):
         name = opt.get("id") if isinstance(opt, _Map) else None
         opt_where = (
@@ -620,6 +780,9 @@ def _read_options(file: _File, raw: _Seq, where: str) -> list[Option] | None:
             else f"{where}, option at line {line}"
         )
         values = file.fields(opt, line, opt_where, _OPTION)
+        if values is not None and "stance" not in values:
+            file.add(opt.line, f"{opt_where}: missing 'stance'{_HINTS['stance']}")
+            stances = False
         option = values and file.model(
             Option,
             opt,
@@ -634,7 +797,7 @@ def _read_options(file: _File, raw: _Seq, where: str) -> list[Option] | None:
             options.append(option)
         else:
             broken = True
-    return None if broken else options
+    return (None if broken else options), stances
 
 
 def _read_scales(file: _File, data: Any, found: _Found) -> None:
@@ -642,6 +805,7 @@ def _read_scales(file: _File, data: Any, found: _Found) -> None:
     if top is None:
         return
     for line, item in _items(top["scales"]):
+        found.declare("scale", file, item)
         name = item.get("id") if isinstance(item, _Map) else None
         where = f"scale '{name}'" if isinstance(name, str) else f"scale at line {line}"
         values = file.fields(item, line, where, _SCALE)
@@ -690,6 +854,7 @@ def _read_prompts(file: _File, data: Any, found: _Found) -> None:
     if top is None:
         return
     for line, item in _items(top["prompts"]):
+        found.declare("prompt", file, item)
         name = item.get("id") if isinstance(item, _Map) else None
         where = f"prompt '{name}'" if isinstance(name, str) else f"prompt at line {line}"
         values = file.fields(item, line, where, _PROMPT)
@@ -763,6 +928,22 @@ def _read_examples(file: _File, data: Any, found: _Found) -> None:
     )
 
 
+def _read_notes(file: _File, data: Any, found: _Found) -> None:
+    values = file.fields(data, 1, "", _NOTES)
+    if values is None:
+        return
+    texts: dict[str, dict[str, str]] = {}
+    for audience in ("facilitator", "participants"):
+        texts[audience] = {}
+        for name, text in values[audience].items():
+            problem = _ident(name) or _text(text)
+            if problem:
+                file.add(values[audience].line_of(name), f"{audience} '{name}' {problem}")
+                continue
+            texts[audience][name] = text.strip()
+    found.notes = Notes(texts["facilitator"], texts["participants"])
+
+
 _READERS: dict[str, Callable[[_File, Any, _Found], None]] = {
     "modules": _read_module,
     "scenarios": _read_scenarios,
@@ -770,6 +951,7 @@ _READERS: dict[str, Callable[[_File, Any, _Found], None]] = {
     "prompts": _read_prompts,
     "safety": _read_safety,
     "examples": _read_examples,
+    "notes": _read_notes,
 }
 
 
@@ -778,8 +960,8 @@ def _kind_of(path: Path, data: Any) -> str | None:
     folder = path.parent.name
     if folder in KINDS or folder == "examples":
         return folder
-    if path.stem == "safety":
-        return "safety"
+    if path.stem in ("safety", "notes"):
+        return path.stem
     if isinstance(data, dict):
         for key, kind in (
             ("scenarios", "scenarios"),
@@ -787,6 +969,7 @@ def _kind_of(path: Path, data: Any) -> str | None:
             ("prompts", "prompts"),
             ("flag_terms", "safety"),
             ("choices", "examples"),
+            ("participants", "notes"),
         ):
             if key in data:
                 return kind
@@ -800,25 +983,17 @@ def _kind_of(path: Path, data: Any) -> str | None:
 
 def _cross_check(found: _Found, add: Callable[[str, int, str], None], *, folder: bool) -> None:
     """Checks across records: unique ids always; references between files only for a folder."""
-    for kind, entries in (
-        ("module", [(m.id, path, line) for m, path, line in found.modules]),
-        ("scenario", [(s.id, path, line) for s, path, line in found.scenarios]),
-        ("scale", [(s.id, path, line) for s, path, line in found.scales]),
-        ("prompt", [(p.id, path, line) for p, path, line in found.prompts]),
-    ):
-        first: dict[str, tuple[str, int]] = {}
+    for kind, entries in found.ids.items():
+        places: dict[str, list[tuple[str, int]]] = {}
         for ident, path, line in entries:
-            if ident in first:
-                add(
-                    path,
-                    line,
-                    f"{kind} id '{ident}' is already used at {first[ident][0]}:{first[ident][1]}",
-                )
-            else:
-                first[ident] = (path, line)
+            places.setdefault(ident, []).append((path, line))
+        for ident, where in places.items():
+            for path, line in where if len(where) > 1 else ():
+                others = ", ".join(f"{p}:{n}" for p, n in where if (p, n) != (path, line))
+                add(path, line, f"{kind} id '{ident}' is also used at {others}; ids must differ")
     if not folder:
         return
-    module_ids = {m.id for m, _, _ in found.modules}
+    module_ids = {ident for ident, _, _ in found.ids["module"]}
     orders: dict[int, str] = {}
     for module, path, line in found.modules:
         if module.order in orders:
@@ -833,14 +1008,16 @@ def _cross_check(found: _Found, add: Callable[[str, int, str], None], *, folder:
     def check_module(ident: str | None, path: str, line: int, what: str) -> None:
         if ident is not None and ident not in module_ids:
             known = ", ".join(sorted(module_ids)) or "none"
-            add(path, line, f"{what}: module '{ident}' does not exist (modules: {known})")
+            prefix = f"{what}: " if what else ""
+            add(path, line, f"{prefix}module '{ident}' does not exist (modules: {known})")
 
-    for scenario, path, line in found.scenarios:
-        check_module(scenario.module, path, line, f"scenario '{scenario.id}'")
+    for path, (module_id, line) in found.scenario_files.items():
+        check_module(module_id, path, line, "")
     for scale, path, line in found.scales:
         check_module(scale.module, path, line, f"scale '{scale.id}'")
     for prompt, path, line in found.prompts:
         check_module(prompt.module, path, line, f"prompt '{prompt.id}'")
+    _check_needs(found, add)
     pre_post = [(s, path, line) for s, path, line in found.scales if s.pre_post]
     if found.scales and len(pre_post) != 1:
         path, line = (pre_post[1][1], pre_post[1][2]) if pre_post else (found.scales[0][1], 1)
@@ -876,13 +1053,61 @@ def _cross_check(found: _Found, add: Callable[[str, int, str], None], *, folder:
                 add(path, line, f"reflections: there is no prompt '{prompt_id}'")
 
 
+def _check_needs(found: _Found, add: Callable[[str, int, str], None]) -> None:
+    """Each module has what its kind's notebook shows (``MODULE_KINDS``), or says what to add."""
+    for module_id, kind, path, line in found.kinds:
+        needs = MODULE_KINDS[kind]
+        where = f"module '{module_id}' is {'an' if kind[0] in 'aeiou' else 'a'} {kind} module"
+        scenarios = sum(1 for s, _, _ in found.scenarios if s.module == module_id)
+        broken = sum(
+            1
+            for ident, p, _ in found.ids["scenario"]
+            if ident not in {s.id for s, _, _ in found.scenarios}
+            and _module_of_file(found, p) == module_id
+        )
+        if scenarios + broken < needs.scenarios:
+            missing = needs.scenarios - scenarios - broken
+            add(
+                path,
+                line,
+                f"{where}, and its notebook shows {needs.scenarios} scenario votes, but "
+                f"data/scenarios/ has {scenarios + broken} for it: add {missing} more "
+                f"scenario{'s' if missing != 1 else ''} to a file that starts "
+                f"'module: {module_id}'",
+            )
+        if needs.slider and not any(s.module == module_id for s, _, _ in found.scales):
+            add(
+                path,
+                line,
+                f"{where}, and its notebook shows the module's own slider: add a scale with "
+                f"'module: {module_id}' in data/scales/",
+            )
+        prompts = sum(1 for p, _, _ in found.prompts if p.module == module_id)
+        if prompts < needs.prompts:
+            add(
+                path,
+                line,
+                f"{where}, and its notebook asks {needs.prompts} reflection "
+                f"prompt{'s' if needs.prompts != 1 else ''}, but data/prompts/ has {prompts} "
+                f"for it: add {'one' if needs.prompts - prompts == 1 else needs.prompts - prompts}"
+                f" with 'module: {module_id}'",
+            )
+
+
+def _module_of_file(found: _Found, path: str) -> str | None:
+    return found.scenario_files.get(path, (None, 0))[0]
+
+
 # --------------------------------------------------------------------------- entry points
 
 
 def default_data_dir() -> Path:
     """``$PEERKIT_DATA`` if set, else the ``data/`` folder beside the package."""
-    if os.environ.get("PEERKIT_DATA"):
-        return Path(os.environ["PEERKIT_DATA"])
+    from .config import environment
+
+    chosen = environment().data
+    if chosen is not None:
+        return chosen
     here = Path(__file__).resolve().parent
     for candidate in (here.parent / "data", here / "data"):
         if candidate.is_dir():
@@ -906,15 +1131,15 @@ def _files(root: Path) -> list[Path]:
     return sorted(files, key=lambda p: (p.parent.parts, p.stem))
 
 
-def _read(root: Path) -> tuple[_Found, list[Problem]]:
+def _read(root: Path, unwritten_ok: bool = False) -> tuple[_Found, list[Problem]]:
     found = _Found()
     problems: list[Problem] = []
     if not root.exists():
         return found, [Problem(_display(root), 0, "no such file or folder")]
     for path in _files(root):
-        file = _File(path, _display(path))
+        file = _File(path, _display(path), unwritten_ok=unwritten_ok)
         data = file.parse()
-        if not file.problems:
+        if data is not None or not file.problems:
             kind = _kind_of(path, data)
             if kind is None:
                 file.add(
@@ -933,16 +1158,18 @@ def _read(root: Path) -> tuple[_Found, list[Problem]]:
     return found, problems
 
 
-def validate_path(path: str | Path) -> tuple[list[Problem], Content | None]:
+def validate_path(
+    path: str | Path, *, unwritten_ok: bool = False
+) -> tuple[list[Problem], Content | None]:
     """Check a data folder or a single content file: (problems, content when there are none).
 
     A single file is checked on its own; references to other files (a scenario's module, say)
     are checked only when a whole folder is given.
     """
     root = Path(path)
-    found, problems = _read(root)
+    found, problems = _read(root, unwritten_ok)
     if problems:
-        return problems, None
+        return sorted(problems, key=lambda p: (p.path, p.line)), None
     content = Content(
         root=root,
         modules={m.id: m for m, _, _ in sorted(found.modules, key=lambda e: e[0].order)},
@@ -951,13 +1178,19 @@ def validate_path(path: str | Path) -> tuple[list[Problem], Content | None]:
         prompts={p.id: p for p, _, _ in found.prompts},
         safety=found.safety or Safety(),
         examples=found.examples[0] if found.examples else Examples(),
+        notes=found.notes or Notes(),
     )
     return [], content
 
 
-def load_content(path: str | Path | None = None) -> Content:
-    """Load and check a ``data/`` folder; raise :class:`ContentError` listing every problem."""
-    problems, content = validate_path(default_data_dir() if path is None else path)
+def load_content(path: str | Path | None = None, *, unwritten_ok: bool = False) -> Content:
+    """Load and check a ``data/`` folder; raise :class:`ContentError` listing every problem.
+
+    ``unwritten_ok`` lets through the texts ``peerkit new-module`` leaves to write (for making
+    notebooks, which do not show them)."""
+    problems, content = validate_path(
+        default_data_dir() if path is None else path, unwritten_ok=unwritten_ok
+    )
     if content is None:
         raise ContentError(problems)
     return content

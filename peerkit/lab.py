@@ -26,11 +26,11 @@ import struct
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from .client import data_home
+from .client import _http
+from .config import data_home, environment
+from .resume import kept_room
 
 SERVICE_LINE = re.compile(r"listening on (http://\S+)")
 #: Where the working copy remembers which shipped version each of its files came from.
@@ -178,11 +178,11 @@ def quiet_lab_config(home: Path) -> Path:
     return folder
 
 
-def room_block(room: dict, join_url: str, presenter_url: str | None) -> str:
+def room_block(room: dict, title: str, join_url: str, presenter_url: str | None) -> str:
     """The lines the terminal keeps on screen (the QR code is printed after them)."""
     lines = [
         "",
-        f"  peerkit · {room.get('title') or 'workshop'}",
+        f"  peerkit · {title}",
         f"  Room code   {room['code']}",
         f"  Join        {join_url}",
     ]
@@ -195,10 +195,11 @@ def room_block(room: dict, join_url: str, presenter_url: str | None) -> str:
 def presenter_link(service_url: str, room: dict, public: str) -> str | None:
     """The room's presenter link as participants' devices reach the service; a room made
     before presenter links gets one."""
-    code, key = room["code"], room["facilitator_key"]
-    url = _request(f"{service_url}/api/v1/rooms/{code}", key=key).get("presenter_url")
+    code, auth = room["code"], f"Bearer {room['key']}"
+    url = _http(service_url, "GET", f"/rooms/{code}", authorization=auth).get("presenter_url")
     if url is None:
-        url = _request(f"{service_url}/api/v1/rooms/{code}/presenter", {}, key=key)["presenter_url"]
+        made = _http(service_url, "POST", f"/rooms/{code}/presenter", {}, authorization=auth)
+        url = made["presenter_url"]
     if url and url.startswith(service_url + "/"):
         url = public + url[len(service_url) :]
     return url
@@ -219,34 +220,6 @@ def lab_address(lab: subprocess.Popen, log: Path, start: int, timeout: float = 6
             return found.group(1)
         time.sleep(0.2)
     return None
-
-
-def _request(url: str, body: dict | None = None, key: str | None = None) -> dict:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method="POST" if data else "GET")  # noqa: S310
-    request.add_header("Content-Type", "application/json")
-    if key:
-        request.add_header("Authorization", f"Bearer {key}")
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        return json.loads(response.read())
-
-
-def room_for_lab(
-    service_url: str, state_file: Path, create_key: str, new_room: bool, title: str
-) -> dict:
-    """Resume the room kept in ``state_file`` if it still exists, else create one."""
-    if state_file.exists() and not new_room:
-        saved = json.loads(state_file.read_text())
-        try:
-            _request(f"{service_url}/api/v1/rooms/{saved['code']}", key=saved["facilitator_key"])
-            return saved
-        except urllib.error.HTTPError:
-            pass
-    created = _request(f"{service_url}/api/v1/rooms", {"title": title}, key=create_key)
-    saved = {"code": created["code"], "facilitator_key": created["facilitator_key"], "title": title}
-    state_file.touch(mode=0o600)
-    state_file.write_text(json.dumps(saved))
-    return saved
 
 
 def _stop(proc: subprocess.Popen, name: str, grace: float = 15) -> None:
@@ -277,19 +250,28 @@ def run_lab(
 ) -> int:
     import segno
 
-    from .store import DATABASE_URL_VARIABLE, display_location
+    from .store import display_location
 
     home = data_home()
     home.mkdir(parents=True, exist_ok=True)
-    url = os.environ.get(DATABASE_URL_VARIABLE)
+    url = environment().database_url
     db = None if url else home / "peerkit.db"
     shown = display_location(url) if url else str(db)
-    create_key = os.environ.get("PEERKIT_CREATE_KEY") or secrets.token_urlsafe(24)
+    create_key = environment().create_key or secrets.token_urlsafe(24)
     env = {**os.environ, "PEERKIT_CREATE_KEY": create_key}
     service_log, lab_log = home / "service.log", home / "jupyterlab.log"
     service, local_url = start_service(db, host, port, env, log=service_log)
     try:
-        room = room_for_lab(local_url, home / "lab-room.json", create_key, new_room, title)
+        room = kept_room(
+            local_url,
+            home / "lab-room.json",
+            authorization=f"Bearer {create_key}",
+            title=title,
+            new_room=new_room,
+            slot="lab",
+        )
+        if room is None:
+            raise RuntimeError("the poll service refused to create a room with its own key")
         service_port = local_url.rsplit(":", 1)[1]
         lan = lan_address() if host in ("0.0.0.0", "") else None  # noqa: S104
         public = public_url.rstrip("/") or (f"http://{lan}:{service_port}" if lan else local_url)
@@ -300,12 +282,12 @@ def run_lab(
             PEERKIT_SERVICE_URL=local_url,
             PEERKIT_PUBLIC_URL=public,
             PEERKIT_ROOM=room["code"],
-            PEERKIT_FACILITATOR_KEY=room["facilitator_key"],
+            PEERKIT_FACILITATOR_KEY=room["key"],
             JUPYTER_CONFIG_PATH=os.pathsep.join(
-                p for p in (str(quiet_lab_config(home)), os.environ.get("JUPYTER_CONFIG_PATH")) if p
+                p for p in (str(quiet_lab_config(home)), env.get("JUPYTER_CONFIG_PATH")) if p
             ),
         )
-        print(room_block(room, join_url, presenter_link(local_url, room, public)))
+        print(room_block(room, title, join_url, presenter_link(local_url, room, public)))
         segno.make(join_url, error="m").terminal(compact=True)
         if refreshed:
             print(f"\n  Updated from the shipped notebooks: {', '.join(refreshed)}")

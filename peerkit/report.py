@@ -1,16 +1,119 @@
-"""The record of a session: CSV exports and a self-contained HTML report of every chart."""
+"""The record of a session: tidy pandas tables, CSV exports and a self-contained HTML report.
+
+:func:`results_frame` and :func:`pre_post_frame` give a room's answers as pandas DataFrames for
+analysis (see ``docs/analysis.md``); the HTML report draws its counts from them. pandas loads only
+when one of them is first called.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
+import io
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .client import ClientError, Session
-from .model import MIN_GROUP_SIZE, ScaleQuestion
+from .model import MIN_GROUP_SIZE, PASS, ScaleQuestion
+from .store.base import _FORMULA_START
 
-__all__ = ["export_room", "report_html"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["export_room", "pre_post_frame", "report_html", "results_frame"]
+
+#: The columns of :func:`results_frame`, in order.
+RESULT_COLUMNS = [
+    "participant",
+    "question",
+    "content_id",
+    "tag",
+    "kind",
+    "answer",
+    "value",
+    "passed",
+    "moderation",
+    "answered_at",
+]
+
+
+def results_frame(session: Session) -> pd.DataFrame:
+    """Every answer in the room, one row each (a tidy table for pandas).
+
+    Columns: ``participant`` (an anonymous number, 1, 2, 3 ... within this table, the same
+    person on every row they answered), ``question`` (its position in the room), ``content_id``
+    (the scenario, scale or prompt id in ``data/``), ``tag`` (``"pre"``, ``"post"`` or empty),
+    ``kind`` (``choice``, ``scale`` or ``text``), ``answer`` (the option id, the scale point or
+    the reflection, as text), ``value`` (the scale point as a number; empty for other kinds and
+    for a pass), ``passed`` (True for "pass / prefer not to say"), ``moderation`` (for
+    reflections) and ``answered_at`` (UTC). Names and tokens are never in it.
+
+    It is the room's per-response export, so it is for the facilitation team only: it holds
+    every reflection as written, flagged and rejected ones included. Like the export, it needs
+    the facilitator's session.
+    """
+    import pandas as pd
+
+    text = session.export_csv(per_response=True)
+    if not text.strip():
+        return pd.DataFrame({column: pd.Series(dtype=object) for column in RESULT_COLUMNS})
+    raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    answer = raw["answer"].map(_uncell)
+    scale = raw["kind"].eq("scale") & answer.ne(PASS)
+    frame = pd.DataFrame(
+        {
+            "participant": raw["participant"].astype(int),
+            "question": raw["question"].astype(int),
+            "content_id": raw["question_id"],
+            "tag": raw["tag"],
+            "kind": raw["kind"],
+            "answer": [_number(a) if s else a for a, s in zip(answer, scale, strict=True)],
+            "value": pd.to_numeric(answer.where(scale), errors="coerce"),
+            "passed": answer.eq(PASS),
+            "moderation": raw["moderation"],
+            "answered_at": pd.to_datetime(raw["answered_at"], utc=True, format="ISO8601"),
+        }
+    )
+    return frame[RESULT_COLUMNS]
+
+
+def pre_post_frame(session: Session, scale_id: str | None = None) -> pd.DataFrame:
+    """Each participant's opening ("pre") and closing ("post") answers to the pre/post scale.
+
+    One row per anonymous participant who answered either time: ``participant``, ``before``,
+    ``after`` and ``change`` (``after - before``; empty unless both are answers, not passes).
+    ``scale_id`` defaults to the content's pre/post scale.
+    """
+    import pandas as pd
+
+    scale_id = scale_id or session.content.pre_post_scale.id
+    answers = results_frame(session)
+    rows = answers[answers["content_id"].eq(scale_id) & answers["tag"].isin(["pre", "post"])]
+    wide = rows.pivot_table(index="participant", columns="tag", values="value", aggfunc="first")
+    wide = wide.reindex(columns=["pre", "post"]).reindex(sorted(set(rows["participant"])))
+    frame = pd.DataFrame(
+        {
+            "participant": wide.index.astype(int),
+            "before": wide["pre"].to_numpy(dtype=float),
+            "after": wide["post"].to_numpy(dtype=float),
+        }
+    )
+    frame["change"] = frame["after"] - frame["before"]
+    return frame
+
+
+def _uncell(value: str) -> str:
+    """A reflection as written: undo the apostrophe the CSV export puts before a formula."""
+    if value.startswith("'") and value[1:2] and value[1] in _FORMULA_START:
+        return value[1:]
+    return value
+
+
+def _number(value: str) -> str:
+    """A scale point as people write it: "6", not "6.0"."""
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{number:g}"
 
 
 def _esc(value: object) -> str:
@@ -66,7 +169,8 @@ def report_html(session: Session) -> str:
             0,
             f"<section><h2>Before and after: {_esc(scale.question.title)}</h2>"
             f'<img alt="{_esc(text)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
-            f"<p>{_esc(text)}</p><p><em>{_esc(scale.question.note)}</em></p></section>",
+            f"<p>{_esc(text)}</p>{_change_table(session, scale.question, min_group)}"
+            f"<p><em>{_esc(scale.question.note)}</em></p></section>",
         )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
@@ -80,6 +184,29 @@ def report_html(session: Session) -> str:
         "group totals; answers are anonymous, and results with fewer answers than the minimum "
         "group size are left out.</p>" + "".join(sections) + "</body></html>"
     )
+
+
+def _change_table(session: Session, question: ScaleQuestion, min_group: int) -> str:
+    """How many people moved by how much, among those who answered both times (from
+    :func:`pre_post_frame`); nothing when fewer than ``min_group`` did."""
+    changes = pre_post_frame(session, question.id)["change"].dropna()
+    if len(changes) < min_group:
+        return ""
+    counts = changes.value_counts().sort_index()
+    rows = "".join(
+        f"<tr><td>{_esc(_signed(change))}</td><td>{count}</td></tr>"
+        for change, count in counts.items()
+    )
+    return (
+        f"<table><caption>Change between the two answers, among the {len(changes)} people who "
+        "answered both times</caption><thead><tr><th scope='col'>Change (points)</th>"
+        f"<th scope='col'>People</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def _signed(change: float) -> str:
+    text = _number(str(change))
+    return f"+{text}" if change > 0 else text
 
 
 def export_room(session: Session, folder: str | Path = "exports") -> list[Path]:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import html
 
 import ipywidgets as w
+from IPython.display import Markdown
 
-from .client import Session, connect
+from .client import Session
 from .content import Scenario
+from .model import PASS, ScaleQuestion, compare_pre_post
+from .sessions import connect
 from .widgets import (
     AutonomySlider,
     FacilitatorConsole,
@@ -32,6 +35,19 @@ MAIN_SCENARIOS = 3
 
 def _esc(value: object) -> str:
     return html.escape(str(value))
+
+
+def _listed(items: list[str], numbered: bool = False) -> list[str]:
+    """Markdown list lines, each ending with ';' and the last with '.'."""
+    return [
+        f"{f'{i}.' if numbered else '-'} {item}{'.' if i == len(items) else ';'}"
+        for i, item in enumerate(items, 1)
+    ]
+
+
+def _count(n: int) -> str:
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[n] if n < len(words) else str(n)
 
 
 class Workshop:
@@ -62,9 +78,14 @@ class Workshop:
                 "as it opens. Nothing is sent anywhere."
             )
         elif s.mode == "solo":
-            text = (
-                "Self-paced: your answers stay on this computer, and charts compare them with an "
-                "illustrative example group."
+            return w.HTML(
+                "<p><strong>Self-paced: you are working through this on your own.</strong> "
+                "Every question is open whenever you reach it, and nobody else sees your "
+                "answers. Charts set your answer beside an illustrative example group. Your "
+                "answers are kept on the computer running this notebook, in "
+                f"<code>{_esc(_solo_db())}</code>, so they are still here when you run a "
+                "notebook again or restart it; "
+                "to delete them, run <code>peerkit purge --solo</code> in a terminal.</p>"
             )
         elif s.is_facilitator:
             text = f"Live room {s.room}: participants join at {s.join_url}"
@@ -90,6 +111,11 @@ class Workshop:
 
     def console(self) -> w.Widget:
         """The facilitator console for this module (a note instead for participants)."""
+        if self.session.mode == "solo" and not self.session.is_facilitator:
+            return w.HTML(
+                "<p><em>Answer each question below in your own time, and change an answer "
+                "whenever you like; you can pass on any question.</em></p>"
+            )
         if not self.session.is_facilitator:
             return w.HTML(
                 "<p><em>The facilitator runs the questions. Answer each one below when it opens; "
@@ -114,7 +140,8 @@ class Workshop:
 
     def debrief(self, index: int) -> w.HTML:
         """Why each response lands where it does, from the scenario's file."""
-        question = self.scenarios[index].question
+        scenario = self.scenarios[index]
+        question = scenario.question
         rows = "".join(
             f"<li><strong>{_esc(o.text)}</strong>"
             f"{' <em>(' + _esc(o.stance.replace('-', ' ')) + ')</em>' if o.stance else ''}"
@@ -122,7 +149,21 @@ class Workshop:
             for o in question.options
         )
         summary = f"<p>{_esc(question.debrief)}</p>" if question.debrief else ""
-        return w.HTML(f"<h4>Debrief: {_esc(question.title)}</h4>{summary}<ul>{rows}</ul>")
+        asks = self.scenarios[index].room_questions
+        room = (
+            "<h4>Questions for the room</h4><ul>"
+            + "".join(f"<li>{_esc(q)}</li>" for q in asks)
+            + "</ul>"
+            if asks
+            else ""
+        )
+        if self.scenarios[index].dilemma:
+            summary = (
+                "<p><strong>A dilemma: there is no single best answer here.</strong> "
+                "Thoughtful peer supporters choose differently; weigh what each choice protects "
+                "and what it risks.</p>" + summary
+            )
+        return w.HTML(f"<h4>Debrief: {_esc(question.title)}</h4>{summary}<ul>{rows}</ul>{room}")
 
     def more_scenarios(self) -> w.Widget:
         """Every scenario of the module beyond the first three, as tabs: for longer sessions,
@@ -155,8 +196,11 @@ class Workshop:
         )
         return self._replace(("slider", scale_id, tag), box)
 
-    def pre_post(self) -> LivePollChart:
-        """How the group moved on the pre/post scale between the opening and the close."""
+    def pre_post(self) -> w.Widget:
+        """How the group moved on the pre/post scale between the opening and the close (in
+        self-paced mode: your own two answers)."""
+        if self.session.mode == "solo" and not self.session.is_facilitator:
+            return OwnPrePost(self.session, self.content.pre_post_scale.id)
         scale_id = self.content.pre_post_scale.id
         self._prepare(scale_id, "post")
         return self._replace(
@@ -186,6 +230,96 @@ class Workshop:
         self._shown[key] = widget
         return widget
 
+    # -- text from data/ that more than one notebook shows ------------------------------------
+    def support(self) -> Markdown:
+        """The support resources from ``data/safety.yaml``, for everyone in the room: where to
+        turn today, during the session or after it."""
+        rows = "\n".join(
+            f"- **{r.name}**: {r.contact}" + (f". {r.note}" if r.note else "")
+            for r in self.content.safety.resources
+        )
+        return Markdown(
+            "**Support, now or later.** If anything in this session stirs things up for you, "
+            "you can step out at any time, talk to a facilitator privately, or contact:\n\n" + rows
+        )
+
+    def note(self, name: str) -> Markdown:
+        """A facilitator note written once in ``data/notes.yaml`` and shown in every notebook
+        that needs it."""
+        try:
+            return Markdown(self.content.notes.facilitator[name])
+        except KeyError:
+            known = ", ".join(self.content.notes.facilitator) or "none"
+            raise KeyError(f"no facilitator note {name!r} in data/notes.yaml ({known})") from None
+
+    def vote_note(self, index: int) -> Markdown:
+        """How to run vote number ``index`` (from ``data/notes.yaml``), then anything the
+        scenario's own file says for the facilitator."""
+        scenario = self.scenarios[index]
+        if scenario.dilemma:
+            shared = self.note("dilemma-vote")
+        else:
+            shared = self.note(("first-vote", "next-vote")[index] if index < 2 else "later-vote")
+        own = scenario.facilitator_note
+        return Markdown(f"{shared.data}\n\n{own}" if own else shared.data)
+
+    def next(self) -> Markdown:
+        """Which session comes next, from the module order in ``data/modules/``."""
+        following = self.content.next_module(self.module.id)
+        if following is None:
+            return Markdown("This is the last session of the day.")
+        number = self.content.position(following.id)
+        text = f"Next: **{number:02d} · {following.title}**"
+        if following.needs.in_day:
+            return Markdown(text + ".")
+        later = next((m for m in self.content.ordered_modules()[number:] if m.needs.in_day), None)
+        if later is None:
+            return Markdown(text + ", if your day includes it.")
+        return Markdown(
+            f"{text}, if your day includes it; otherwise "
+            f"**{self.content.position(later.id):02d} · {later.title}**."
+        )
+
+    def sessions(self) -> Markdown:
+        """The day's sessions after this one, numbered, with optional extensions apart."""
+        modules = self.content.ordered_modules()
+        day = [m.title for m in modules if m.kind == "principle"]
+        extra = [m.title for m in modules if not m.needs.in_day]
+        lines = [
+            f"After this opening there {'is' if len(day) == 1 else 'are'} {_count(len(day))} "
+            f"short session{'' if len(day) == 1 else 's'}, each on one principle:",
+            "",
+            *_listed(day, numbered=True),
+        ]
+        if extra:
+            some = "an optional session" if len(extra) == 1 else "optional sessions"
+            lines += ["", f"Your facilitator may add {some}:", "", *_listed(extra)]
+        return Markdown("\n".join(lines))
+
+    def recap(self) -> Markdown:
+        """The principles of the day, numbered, each with its one-line recap from data/."""
+        day = [m for m in self.content.ordered_modules() if m.kind == "principle"]
+        return Markdown(
+            "\n".join(
+                f"{i}. **{m.title}.**" + (f" {m.recap}" if m.recap else "")
+                for i, m in enumerate(day, 1)
+            )
+        )
+
+    def timetable(self) -> Markdown:
+        """The day's plan: every session in order, with its minutes, from ``data/modules/``."""
+        rows = [
+            f"| {self.content.position(m.id):02d} | {m.title}"
+            f"{' (optional)' if not m.needs.in_day else ''} | {m.minutes} |"
+            for m in self.content.ordered_modules()
+        ]
+        total = sum(m.minutes for m in self.content.ordered_modules() if m.needs.in_day)
+        return Markdown(
+            "| notebook | session | minutes |\n| --- | --- | --- |\n"
+            + "\n".join(rows)
+            + f"\n\nThe day's sessions take {total // 60} h {total % 60:02d} min without breaks."
+        )
+
     def _prepare(self, content_id: str, tag: str = "") -> None:
         """In a rehearsal, open each question as it is shown, so the simulated group answers
         (a "post" question's "pre" twin first, when a rehearsal starts at the closing session)."""
@@ -203,6 +337,11 @@ class Workshop:
         numbers only) and a self-contained HTML report with every chart. Facilitator only."""
         from .report import export_room
 
+        if self.session.mode == "solo" and not self.session.is_facilitator:
+            return w.HTML(
+                "<p><em>Working on your own, there is nothing to save here: your answers are "
+                f"already kept in <code>{_esc(_solo_db())}</code>.</em></p>"
+            )
         if not self.session.is_facilitator:
             return w.HTML("<p><em>The facilitator exports the group's results.</em></p>")
         paths = export_room(self.session, folder)
@@ -213,3 +352,64 @@ class Workshop:
         return (
             f"Workshop({self.module.id!r}, mode={self.session.mode!r}, role={self.session.role!r})"
         )
+
+
+def _solo_db() -> str:
+    from .solo import solo_files
+
+    return str(solo_files()[0])
+
+
+class OwnPrePost(w.VBox):
+    """Self-paced mode: your starting point from the opening session beside your closing answer,
+    as a chart and in words. Drawn when the cell runs; run it again after changing an answer."""
+
+    def __init__(self, session: Session, scale_id: str) -> None:
+        from . import charts
+
+        super().__init__()
+        question = session.content.question(scale_id)
+        assert isinstance(question, ScaleQuestion)
+        self.question = question
+        self.image = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        before = session.my_answer(session.question(scale_id, "pre").id)
+        after = session.my_answer(session.question(scale_id, "post").id)
+        self.before, self.after = before, after
+        self.text = _own_change_words(question, before, after)
+        children: list[w.Widget] = []
+        if isinstance(before, float | int) and isinstance(after, float | int):
+            comparison = compare_pre_post(question, {"me": before}, {"me": after}).as_dict()
+            self.image.value = charts.pre_post_png(
+                question, comparison, note="Your own two answers: no group, no one else's."
+            )
+            children.append(self.image)
+        self.caption = w.HTML(f'<p class="peerkit-chart-text">{_esc(self.text)}</p>')
+        self.children = [*children, self.caption]
+
+
+def _own_change_words(question: ScaleQuestion, before: object, after: object) -> str:
+    """One person's before and after on a scale, in words."""
+    if before is None:
+        return (
+            "Your starting point isn't saved on this computer yet: answer the starting-point "
+            "slider in 00-setup, then run this cell again."
+        )
+    if after is None:
+        return "Answer the slider above, then run this cell again to compare it with your start."
+    if before == PASS or after == PASS:
+        return "You passed on one of the two sliders, so there is nothing to compare. That's fine."
+    start, end = float(before), float(after)  # type: ignore[arg-type]
+    words = (
+        f"You started at {_num(start)} ({question.anchor_for(start)}) and now place yourself at "
+        f"{_num(end)} ({question.anchor_for(end)})."
+    )
+    if end == start:
+        return f"{words} You stayed where you were."
+    pole = question.high_label if end > start else question.low_label
+    points = abs(end - start)
+    return f"{words} That is {_num(points)} point{'s' if points != 1 else ''} towards “{pole}”."
+
+
+def _num(value: float) -> str:
+    """A number as people write it: 6, 6.5."""
+    return f"{value:g}"

@@ -165,7 +165,7 @@ def test_live_session(page: sync_api.Page, room: Room) -> None:
     assert room.results(scenario)["tally"]["counts"]["c"] == 1
 
     # Change the answer by clicking another option and re-submitting.
-    page.get_by_label(re.compile(r"^I'd mention that I used to dread calls")).check()
+    page.get_by_label(re.compile(r"^I'd say I used to dread calls")).check()
     expect(notice).to_contain_text("You have changed your answer")
     page.get_by_role("button", name="Change answer").click()
     expect(notice).to_have_text(SAVED)
@@ -177,7 +177,7 @@ def test_live_session(page: sync_api.Page, room: Room) -> None:
     room.answer(others[0], scenario, "c")
     room.answer(others[1], scenario, "e")
     room.act(scenario, "close")
-    expect(page.get_by_text("This question is closed")).to_be_visible()
+    expect(page.locator("p.closed")).to_contain_text("This question is closed")
     for control in page.locator("form.answer input, form.answer button").all():
         expect(control).to_be_disabled()
     expect(page.locator("#opt-e")).to_be_checked()
@@ -188,8 +188,8 @@ def test_live_session(page: sync_api.Page, room: Room) -> None:
     expect(results.get_by_role("heading", name="Group results")).to_be_visible()
     expect(results).to_contain_text("3 people chose an option.")
     # Drawn by the shared chart module (peerkit/static/chart.js), as text.
-    expect(results.locator("li", has_text="I'd mention that")).to_contain_text("2 (67%)")
-    expect(results.locator("li", has_text="I'd mention that")).to_contain_text("Your answer")
+    expect(results.locator("li", has_text="I'd say I used to dread")).to_contain_text("2 (67%)")
+    expect(results.locator("li", has_text="I'd say I used to dread")).to_contain_text("Your answer")
     expect(results.locator("li", has_text="I'd ask what feels hardest")).to_contain_text("1 (33%)")
     expect(results.locator("li", has_text="I'd ring the housing office")).to_contain_text("0 (0%)")
     screenshot(page, "participant-choice-results.png")
@@ -261,7 +261,7 @@ def test_closed_question_on_arrival(page: sync_api.Page, room: Room) -> None:
     room.act(scenario, "open")
     room.act(scenario, "close")
     page.goto(f"{room.service.url}/join/{room.code.lower()}")
-    expect(page.get_by_text("This question is closed")).to_be_visible()
+    expect(page.locator("p.closed")).to_contain_text("This question is closed")
     expect(page.locator("#opt-a")).to_be_disabled()
     expect(page.get_by_role("button", name="Submit")).to_be_disabled()
     expect(page.locator(".notice")).to_have_text("You did not answer this question.")

@@ -131,20 +131,20 @@ def test_lab_starts_both_and_ctrl_c_stops_both(tmp_path: Path) -> None:
         copy = home / "workshops"
         assert f"Notebooks   {copy}" in printed
         assert f"Logs        {home / 'jupyterlab.log'}" in printed
-        saved = json.loads((home / "lab-room.json").read_text())
+        saved = json.loads((home / "lab-room.json").read_text())["lab"]
         assert saved["code"] == code
         assert oct((home / "lab-room.json").stat().st_mode & 0o777) == "0o600"
         question = call_json(
             f"{service}/api/v1/rooms/{code}/questions",
             "POST",
             {"content_id": "housing-call"},
-            saved["facilitator_key"],
+            saved["key"],
         )
         call_json(
             f"{service}/api/v1/questions/{question['id']}/open",
             "POST",
             {},
-            saved["facilitator_key"],
+            saved["key"],
         )
         token = call_json(f"{service}/api/v1/rooms/{code}/join", "POST")["token"]
         response = f"{service}/api/v1/questions/{question['id']}/response"

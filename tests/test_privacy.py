@@ -4,6 +4,10 @@ Participant A answers with distinctive values (a reflection carrying a unique ma
 scale extremes); B and C answer otherwise; D writes a reflection the safety list flags. Then, as
 B (and with no credentials at all), every endpoint, the page, its script and the notebook widgets
 are read and searched for anything of A's or D's.
+
+The same room rules (``peerkit/room.py``) hold for every kind of session: the suite at the end
+runs one workshop through the session API against a self-paced (solo) session, a rehearsal and
+the poll service, and checks what participant B's session is given in each.
 """
 
 from __future__ import annotations
@@ -12,16 +16,21 @@ import csv
 import http.client
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import ipywidgets as w
+import pytest
 
 from peerkit import LivePollChart, ScenarioVote
 from peerkit.chartview import chart_view
-from peerkit.client import RemoteSession
-from peerkit.model import tally
+from peerkit.client import ClientError, LocalSession, RemoteSession, Session
+from peerkit.model import PASS, tally
+from peerkit.rehearsal import RehearsalSession
+from peerkit.solo import solo_session
 
 API = "/api/v1"
 MARKER_A = "secret-A-7f3a"
@@ -357,3 +366,134 @@ def test_participant_widgets_show_nothing_of_another(live_service, content) -> N
     for marker in (MARKER_A, MARKER_D, *room.tokens.values()):
         assert marker not in shown
     assert b.my_answer(tid) == TEXT_B
+
+
+# --------------------------------------------------------------------------- every kind of session
+
+
+@dataclass
+class SessionRoom:
+    """A room seen through the session API: its facilitator and participants A to D."""
+
+    fac: Session
+    people: dict[str, Session]
+
+
+@pytest.fixture(params=["solo", "rehearsal", "service"])
+def session_room(
+    request: pytest.FixtureRequest, content, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SessionRoom]:
+    kind = request.param
+    if kind == "service":
+        url = request.getfixturevalue("live_service").url
+        created = api(url, "POST", "/rooms", {"title": "Privacy audit", "min_group": 3})
+        code = created["code"]
+        fac: Session = RemoteSession(
+            url, code, facilitator_key=created["facilitator_key"], content=content
+        )
+        people: dict[str, Session] = {
+            who: RemoteSession(
+                url, code, token=api(url, "POST", f"/rooms/{code}/join")["token"], content=content
+            )
+            for who in "ABCD"
+        }
+    elif kind == "rehearsal":  # two simulated participants answer each question too
+        rehearsal = RehearsalSession(2, seed=1, content=content)
+        fac = rehearsal
+        people = {
+            who: LocalSession(
+                rehearsal.store, content=content, resume=rehearsal.store.join(rehearsal.room)
+            )
+            for who in "ABCD"
+        }
+    else:  # B works alone in self-paced mode; the rules hold even if others shared the room
+        monkeypatch.setenv("PEERKIT_HOME", str(tmp_path / "home"))
+        me = solo_session(content=content)
+        store = me.store
+        people = {"B": me} | {
+            who: LocalSession(store, content=content, resume=store.join(me.room)) for who in "ACD"
+        }
+        fac = LocalSession(store, content=content, role="facilitator", resume=store.join(me.room))
+    yield SessionRoom(fac, people)
+    if kind != "service":
+        fac.close()
+
+
+QUESTIONS = {  # name -> (content id, tag)
+    "choice": ("housing-call", ""),
+    "pre": ("autonomy-control", "pre"),
+    "post": ("autonomy-control", "post"),
+    "text": ("rescuer-closing", ""),
+}
+
+
+def refused(call: Any, *args: Any) -> str:
+    """The error code a session's refusal carries."""
+    with pytest.raises(ClientError) as caught:
+        call(*args)
+    return caught.value.code
+
+
+def test_every_kind_of_session_keeps_the_same_room_rules(session_room: SessionRoom) -> None:
+    fac, b = session_room.fac, session_room.people["B"]
+    seen: list[str] = []  # everything B's session handed back
+
+    def as_b(value: Any) -> Any:
+        seen.append(repr(value))
+        return value
+
+    for name, (content_id, tag) in QUESTIONS.items():
+        qid = fac.act(fac.question(content_id, tag).id, "open").id
+        for who, person in session_room.people.items():
+            if name in ANSWERS[who]:
+                info = person.question(content_id, tag)
+                assert info is not None and info.id == qid
+                person.respond(qid, ANSWERS[who][name])
+        if name == "text":
+            session_room.people["D"].respond(qid, TEXT_D)
+        # Not revealed: B is given no tally and no reflections, only B's own answer.
+        hidden = as_b(b.results(qid))
+        assert hidden.tally is None and hidden.reflections == []
+        assert as_b(b.my_answer(qid)) == ANSWERS["B"][name]
+        assert refused(b.act, qid, "reveal") == "forbidden"
+        if name == "text":
+            reflections = {r["text"]: r for r in fac.results(qid).reflections}
+            assert {TEXT_A, TEXT_B, TEXT_C, TEXT_D} <= set(reflections)  # the facilitator's
+            assert reflections[TEXT_D]["flags"] and not reflections[TEXT_A]["flags"]
+            assert refused(fac.moderate, reflections[TEXT_D]["id"], True) == "flagged"
+            assert refused(b.moderate, reflections[TEXT_B]["id"], True) == "forbidden"
+            fac.moderate(reflections[TEXT_B]["id"], True)
+            fac.moderate(reflections[TEXT_C]["id"], True)
+        fac.act(qid, "reveal")
+        group = fac.results(qid).tally
+        shown = as_b(b.results(qid))
+        if (
+            group.get("answered", group.get("n", 0)) < 3
+        ):  # revealed, but too few answers to show without exposing one
+            assert shown.tally is None and shown.reflections == []
+        else:
+            assert shown.tally == group
+            assert shown.reflections == ([TEXT_B, TEXT_C] if name == "text" else [])
+    comparison = as_b(b.pre_post("autonomy-control"))
+    assert isinstance(comparison["paired"], int)  # a count, never the pairs
+    assert refused(b.export_csv) == "forbidden"
+    text = "\n".join(seen)
+    for marker in (MARKER_A, MARKER_D, "suicide", "flags"):
+        assert marker not in text, marker
+    assert TEXT_B in text  # the search does reach what B was given
+
+
+def test_a_participant_sees_no_comparison_before_it_is_revealed(
+    session_room: SessionRoom,
+) -> None:
+    fac, b = session_room.fac, session_room.people["B"]
+    for name in ("pre", "post"):
+        content_id, tag = QUESTIONS[name]
+        qid = fac.act(fac.question(content_id, tag).id, "open").id
+        for who in "ABC":
+            session_room.people[who].respond(qid, ANSWERS[who][name])
+    assert refused(b.pre_post, "autonomy-control") == "not_revealed"
+    assert fac.pre_post("autonomy-control")["paired"] >= 3
+    assert refused(b.export_csv) == "forbidden"
+    answer = b.my_answer(fac.question(*QUESTIONS["pre"]).id)
+    assert answer == ANSWERS["B"]["pre"] and answer != PASS

@@ -144,6 +144,11 @@ def test_reflection_box_enforces_the_limit(solo: LocalSession) -> None:
 # --------------------------------------------------------------------------- charts
 
 
+def _arrive(session, question_id: int, answers: list[object]) -> None:
+    """Answers from new simulated participants of a rehearsal, one each (the room is told)."""
+    session._record(question_id, [(session.store.join(session.room).token, a) for a in answers])
+
+
 def _bars(chart: LivePollChart) -> dict[str, int]:
     return {bar["letter"]: bar["count"] for bar in chart.view.get("bars", []) if "count" in bar}
 
@@ -192,7 +197,7 @@ def test_chart_follows_the_watcher_and_coalesces(content) -> None:
         before = chart.redraws
         session.act(info.id, "open")
         for answer in ("a", "b", "a"):  # a burst: drawn once, after the opening
-            session.simulate(info.id, [answer])
+            _arrive(session, info.id, [answer])
         for _ in range(100):
             if (chart.tally or {}).get("total") == 13:
                 break
@@ -276,7 +281,7 @@ def test_console_moderates_and_keeps_flagged_reflections_private(content) -> Non
     assert "may signal crisis" in console.flagged.value
     assert content.safety.resources[0].name in console.flagged.value
     flagged = next(r for r in session.results(info.id).reflections if r["flags"])
-    with pytest.raises(ClientError, match="never shown"):
+    with pytest.raises(ClientError, match="cannot be shown to the group"):
         session.moderate(flagged["id"], True)
     pending = [r for r in session.results(info.id).reflections if not r["flags"]]
     shown = [row for row in console.rows if row.response_id is not None]
@@ -316,7 +321,7 @@ def test_no_widget_leaks_over_a_thousand_notifications(content) -> None:
         first = None
         for i in range(1000):
             if i % 10 == 0:  # a reflection arrives
-                session.simulate(info.id, [texts[i // 10 % len(texts)]])
+                _arrive(session, info.id, [texts[i // 10 % len(texts)]])
             else:  # the facilitator shows and hides the scenario's results
                 session.act(scenario.id, "reveal" if i % 2 else "hide")
             await watcher.deliver(session.room_state())

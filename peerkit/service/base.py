@@ -9,7 +9,6 @@ store error into an HTTP error, write JSON. Every error reaches the client as
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -34,8 +33,6 @@ from .worker import StoreWorker
 
 if TYPE_CHECKING:
     from .hubauth import HubFacilitators
-
-log = logging.getLogger(__name__)
 
 #: The largest JSON body a handler reads.
 MAX_BODY = 16 * 1024

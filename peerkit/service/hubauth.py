@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import re
 import secrets
 from typing import Any
@@ -28,6 +27,7 @@ import tornado.web
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.services.auth import check_scopes as _check_scopes
 
+from ..config import missing
 from .base import CODE, PAGE_CSP, ApiError, BaseHandler, set_security_headers
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,10 @@ class HubFacilitators:
 
     @classmethod
     def from_environment(cls, prefix: str) -> HubFacilitators:
-        missing = [name for name in REQUIRED_ENVIRONMENT if not os.environ.get(name)]
-        if missing:
+        unset = missing(REQUIRED_ENVIRONMENT)
+        if unset:
             raise ValueError(
-                f"running as a JupyterHub service needs {', '.join(missing)}, which JupyterHub "
+                f"running as a JupyterHub service needs {', '.join(unset)}, which JupyterHub "
                 "sets for the services it starts (c.JupyterHub.services in jupyterhub_config.py)"
             )
         return cls(HubOAuth(base_url=prefix, cache_max_age=60))

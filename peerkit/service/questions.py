@@ -4,17 +4,9 @@ answer, results (a long-poll for the facilitator's chart) and moderation of refl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from ..model import (
-    PASS,
-    ModelError,
-    ScaleQuestion,
-    Tally,
-    question_from_dict,
-    results_visible,
-)
+from ..model import ModelError, ScaleQuestion, Tally, question_from_dict
+from ..room import act, moderate, results_view
 from ..store import QuestionRecord, Room, Store, StoreError, Unauthorized
 from .base import CODE, ID, ApiError, BaseHandler, store_error
 from .views import facilitator_view, participant_view
@@ -83,16 +75,7 @@ class QuestionActionHandler(BaseHandler):
     async def post(self, question_id: str, action: str) -> None:
         record = await self.question_record(question_id)
         await self.require_facilitator(record.room_code)
-        store = self.store
-        qid = record.id
-        actions: dict[str, Callable[[], Awaitable[QuestionRecord]]] = {
-            "open": lambda: self.call(store.set_state, qid, "open"),
-            "close": lambda: self.call(store.set_state, qid, "closed"),
-            "reveal": lambda: self.call(store.set_revealed, qid, True),
-            "hide": lambda: self.call(store.set_revealed, qid, False),
-            "reset": lambda: self.call(store.reset, qid),
-        }
-        updated = await actions[action]()
+        updated = await self.call(act, self.store, record.id, action)
         self.worker.notify(record.room_code)
         self.send(facilitator_view(updated))
 
@@ -159,41 +142,9 @@ class ResultsHandler(BaseHandler):
     async def _results(
         self, record: QuestionRecord, role: str, state: tuple[Room, Tally] | None = None
     ) -> dict:
-        if state is None:
-            state = await self.call(_room_and_tally, self.store, record)
-        room, result = state
-        visible = results_visible(result, revealed=record.revealed, min_group=room.min_group)
-        data: dict[str, Any] = {
-            "question": record.id,
-            "version": record.version,
-            "state": record.state,
-            "revealed": record.revealed,
-            "min_group": room.min_group,
-            "visible_to_participants": visible,
-        }
-        if role == "facilitator":
-            data["tally"] = result.as_dict()
-            if record.question.kind == "text":
-                data["reflections"] = await self._reflections(record)
-        elif visible:
-            data["tally"] = result.as_dict()
-            if record.question.kind == "text":
-                data["reflections"] = await self.call(self.store.approved_texts, record.id)
-        return data
-
-    async def _reflections(self, record: QuestionRecord) -> list[dict]:
-        responses = await self.call(self.store.responses, record.id)
         safety = self.content.safety if self.content else None
-        return [
-            {
-                "id": r.id,
-                "text": r.answer,
-                "moderation": r.moderation,
-                "flags": safety.flags(str(r.answer)) if safety else [],
-            }
-            for r in responses
-            if r.answer != PASS
-        ]
+        view = await self.call(results_view, self.store, record, role, safety, state)
+        return view.as_dict()
 
 
 class ModerationHandler(BaseHandler):
@@ -201,16 +152,8 @@ class ModerationHandler(BaseHandler):
         store = self.store
         room_code = await self.call(_room_of_response, store, int(response_id))
         await self.require_facilitator(room_code)
-        if action == "approve" and self.content is not None:
-            response = await self.call(store.response, int(response_id))
-            if self.content.safety.flags(str(response.answer)):
-                raise ApiError(
-                    409,
-                    "flagged",
-                    "this reflection was flagged for the facilitator's private attention and "
-                    "cannot be shown to the group",
-                )
-        updated = await self.call(store.moderate, int(response_id), action == "approve")
+        safety = self.content.safety if self.content else None
+        updated = await self.call(moderate, store, safety, int(response_id), action == "approve")
         self.worker.notify(room_code)
         self.send({"id": updated.id, "moderation": updated.moderation})
 

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from .. import __version__
-from ..model import results_visible
+from ..room import pre_post_view
 from ..store.base import rows_to_csv, secret_hash, secret_matches
 from .base import CODE, ApiError, BaseHandler
 from .views import room_snapshot
@@ -135,17 +135,7 @@ class PrePostHandler(BaseHandler):
 
     async def get(self, code: str, source: str) -> None:
         role, _ = await self.role(code)
-        pre, post, comparison = await self.call(self.store.pre_post, code, source)
-        if role != "facilitator":
-            room = await self.call(self.store.room, code)
-            shown = all(
-                results_visible(t, revealed=r.revealed, min_group=room.min_group)
-                for r, t in ((pre, comparison.pre), (post, comparison.post))
-            )
-            if not shown:
-                raise ApiError(
-                    403, "not_revealed", "the before-and-after results have not been revealed yet"
-                )
+        pre, post, comparison = await self.call(pre_post_view, self.store, code, source, role)
         self.send({"pre": pre.id, "post": post.id, "comparison": comparison.as_dict()})
 
 

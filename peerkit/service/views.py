@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..chartview import chart_view
-from ..model import PASS, question_to_dict, results_visible
+from ..model import PASS, question_to_dict
+from ..room import results_view
 from ..store import QuestionRecord, Store
 
 
@@ -70,15 +71,15 @@ def room_snapshot(store: Store, code: str, cache: dict[str, Snapshot]) -> Snapsh
     answers: dict[int, Any] = {}
     record = store.question(qid) if qid else None
     if record is not None and record.state != "draft":
-        result = store.tally(record.id)
+        view = results_view(store, record, "participant", None, (room, store.tally(record.id)))
         shared["question"] = participant_view(record)
         shared["results"] = None
-        if results_visible(result, revealed=record.revealed, min_group=room.min_group):
-            shared["results"] = result.as_dict()
+        if view.tally is not None:
+            shared["results"] = view.tally.as_dict()
             if record.question.kind != "text":  # drawn by the shared chart.js on the page
                 shared["results"]["view"] = chart_view(record.question, shared["results"])
-            if record.question.kind == "text":
-                shared["results"]["reflections"] = store.approved_texts(record.id)
+            if view.approved is not None:
+                shared["results"]["reflections"] = list(view.approved)
         answers = store.answers_by_participant(record.id)
     snapshot = Snapshot(key, shared, answers)
     cache[room.code] = snapshot

@@ -3,10 +3,10 @@ PostgreSQL serves several service processes at once."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from ..config import environment
 from .base import (
     Conflict,
     InvalidAnswer,
@@ -48,15 +48,13 @@ __all__ = [
     "open_store",
 ]
 
-#: The environment variable that names the database when ``--db`` is not given.
-DATABASE_URL_VARIABLE = "PEERKIT_DATABASE_URL"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 def database_location(given: str | Path | None, default: str | Path) -> str:
     """The database to use: ``given`` (``--db``), else ``$PEERKIT_DATABASE_URL``, else
     ``default``."""
-    return str(given or os.environ.get(DATABASE_URL_VARIABLE) or default)
+    return str(given or environment().database_url or default)
 
 
 def display_location(location: str | Path) -> str:

@@ -379,8 +379,10 @@ class ReflectionBox(_AnswerWidget):
             header(question.title, question.prompt),
             *answer,
             w.HTML(
-                "<p><em>The facilitator reads reflections first; one is shown to the group only if "
-                "the facilitator approves it, and never with your name.</em></p>"
+                "<p><em>Your reflection stays on this computer; nobody else reads it.</em></p>"
+                if session.mode == "solo" and not session.is_facilitator
+                else "<p><em>The facilitator reads reflections first; one is shown to the group "
+                "only if the facilitator approves it, and never with your name.</em></p>"
             ),
             w.HBox([self.submit, self.pass_button]),
             self.controls,
