@@ -21,8 +21,8 @@ import json
 
 import segno
 
+from .. import room as rules
 from ..chartview import pre_post_view
-from ..model import results_visible
 from ..store import Store, StoreError
 from .base import CODE, PAGE_CSP, ApiError, BaseHandler
 from .pages import STATIC
@@ -46,7 +46,7 @@ def screen_view(store: Store, code: str, snapshots: dict) -> dict:
         view["chart"] = view["results"].get("view")  # the participants' chart, drawn alike
         if question["kind"] == "scale":
             record = store.question(question["id"])
-            view["shift"] = _shift(store, room.code, room.min_group, question)
+            view["shift"] = _shift(store, room.code, question)
             if view["shift"] is not None:
                 view["pre_post"] = pre_post_view(
                     record.question, view["shift"], min_group=room.min_group
@@ -54,19 +54,16 @@ def screen_view(store: Store, code: str, snapshots: dict) -> dict:
     return view
 
 
-def _shift(store: Store, code: str, min_group: int, question: dict) -> dict | None:
-    """The before/after comparison, on the "post" reading of a scale, once both are revealed."""
+def _shift(store: Store, code: str, question: dict) -> dict | None:
+    """The before/after comparison on the "post" reading of a scale, by the participants' rule
+    (both readings revealed to enough people)."""
     if question.get("tag") != "post" or not question.get("source"):
         return None
     try:
-        pre, post, comparison = store.pre_post(code, question["source"])
-    except StoreError:
+        _, _, comparison = rules.pre_post_view(store, code, question["source"], "participant")
+    except StoreError:  # not revealed, or no "pre" reading
         return None
-    shown = all(
-        results_visible(t, revealed=r.revealed, min_group=min_group)
-        for r, t in ((pre, comparison.pre), (post, comparison.post))
-    )
-    return comparison.as_dict() if shown else None
+    return comparison.as_dict()
 
 
 def _screen_for(store: Store, code: str, secret: str | None, snapshots: dict) -> dict | None:
