@@ -346,7 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="start the poll service and JupyterLab on the workshop notebooks",
         description="Start a facilitator's workshop: the poll service (SQLite, kept between "
         "sessions; or the PostgreSQL database in $PEERKIT_DATABASE_URL) and JupyterLab on "
-        "workshops/. Prints the participant join link and QR code.",
+        "a working copy of workshops/ in the data folder (the shipped notebooks stay as they "
+        "are). Prints the room code, the participants' join link and QR code and the presenter "
+        "link for the projector; JupyterLab's own log goes to a file in the data folder.",
     )
     lab.add_argument(
         "--host",

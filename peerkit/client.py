@@ -79,6 +79,8 @@ class Session(abc.ABC):
     role: str  # "facilitator" or "participant"
     room: str | None = None
     join_url: str | None = None
+    #: The room's screen for the projector (the facilitator's sessions on a service only).
+    presenter_url: str | None = None
     content: Content
 
     @property
@@ -324,6 +326,13 @@ class LocalSession(Session):
 # --------------------------------------------------------------------------- remote
 
 
+def _rebase(url: str | None, service_url: str, public: str) -> str | None:
+    """``url``, given by the service at ``service_url``, as seen from the ``public`` address."""
+    if url and url.startswith(service_url + "/"):
+        return public + url[len(service_url) :]
+    return url
+
+
 class RemoteSession(Session):
     """A live room on the poll service, as its facilitator or as one participant."""
 
@@ -353,7 +362,8 @@ class RemoteSession(Session):
             self._secret = token or _saved_token(self.url, self.room) or self._join()
         else:
             self._secret = facilitator_key
-            self._request("GET", f"/rooms/{self.room}")  # fail early on a wrong room or key
+            details = self._request("GET", f"/rooms/{self.room}")  # fails on a wrong room or key
+            self.presenter_url = _rebase(details.get("presenter_url"), self.url, base)
 
     # -- HTTP --------------------------------------------------------------------------
     def _request(self, method: str, path: str, body: dict | None = None, raw: bool = False) -> Any:

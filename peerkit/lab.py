@@ -4,14 +4,22 @@ The service runs as its own process (participants reach it, never a Jupyter kern
 gets the service URL, the room and the facilitator key through its environment, which its
 kernels inherit. Ctrl-C stops JupyterLab first and then the service, which finishes the
 responses it is writing before it exits.
+
+The terminal keeps one compact block on screen (room code, join link, presenter link, QR code):
+both processes write their logs to files in the data folder. JupyterLab opens a working copy of
+the notebooks in the data folder, so running a workshop never changes the shipped ones.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import ipaddress
+import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import struct
@@ -20,10 +28,15 @@ import sys
 import time
 from pathlib import Path
 
+from .client import _http
 from .config import data_home, environment
 from .resume import kept_room
 
 SERVICE_LINE = re.compile(r"listening on (http://\S+)")
+#: Where the working copy remembers which shipped version each of its files came from.
+SHIPPED = ".shipped.json"
+#: JupyterLab's news and update pop-ups, which would cover a projected notebook.
+QUIET_LAB = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
 
 
 def lan_address() -> str | None:
@@ -62,29 +75,36 @@ def _interface_addresses() -> list[ipaddress.IPv4Address]:
 
 
 def start_service(
-    db: Path | None, host: str, port: int, env: dict[str, str], timeout: float = 30
+    db: Path | None,
+    host: str,
+    port: int,
+    env: dict[str, str],
+    timeout: float = 30,
+    log: Path | None = None,
 ) -> tuple[subprocess.Popen, str]:
     """Start ``peerkit serve`` in its own process group and wait until it listens.
 
     ``db=None``: the database in ``$PEERKIT_DATABASE_URL`` (kept off the command line, where
     other users could read a password in it)."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "peerkit",
-            "serve",
-            "--host",
-            host,
-            "--port",
-            str(port),
-            *(["--db", str(db)] if db is not None else []),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
+    with open(log, "a") if log is not None else contextlib.nullcontext() as errors:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "peerkit",
+                "serve",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                *(["--db", str(db)] if db is not None else []),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            env=env,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + timeout
     assert proc.stdout is not None
     while time.monotonic() < deadline:
@@ -96,6 +116,110 @@ def start_service(
             return proc, match.group(1)
     proc.kill()
     raise RuntimeError("the poll service did not start; run `peerkit serve` to see why")
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _shipped_files(source: Path) -> list[Path]:
+    """The files of the shipped notebook folder, without exports, checkpoints or hidden files."""
+    return sorted(
+        path
+        for path in source.rglob("*")
+        if path.is_file()
+        and not any(
+            part.startswith(".") or part in ("exports", "__pycache__")
+            for part in path.relative_to(source).parts
+        )
+    )
+
+
+def working_copy(source: Path, copy: Path) -> list[str]:
+    """Keep ``copy`` a working copy of the notebooks in ``source``; return what was refreshed.
+
+    A file is copied when the working copy lacks it, and copied again when the shipped file has
+    changed since (new content after an upgrade or a ``git pull``). The facilitator's earlier
+    copy of a refreshed file, with its outputs and edits, is kept in ``previous/``. The shipped
+    files are only read.
+    """
+    copy.mkdir(parents=True, exist_ok=True)
+    manifest_path = copy / SHIPPED
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        manifest = {}
+    refreshed = []
+    for path in _shipped_files(source):
+        name = path.relative_to(source).as_posix()
+        digest = _digest(path)
+        target = copy / name
+        if target.exists() and manifest.get(name) == digest:
+            continue
+        if target.exists():
+            if _digest(target) != digest:  # the facilitator's copy of an older version
+                kept = copy / "previous" / name
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(target, kept)
+            refreshed.append(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        manifest[name] = digest
+    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    return refreshed
+
+
+def quiet_lab_config(home: Path) -> Path:
+    """A Jupyter config folder that turns off JupyterLab's news and update pop-ups."""
+    folder = home / "jupyter-config"
+    labconfig = folder / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    (labconfig / "page_config.json").write_text(json.dumps(QUIET_LAB, indent=1))
+    return folder
+
+
+def room_block(room: dict, title: str, join_url: str, presenter_url: str | None) -> str:
+    """The lines the terminal keeps on screen (the QR code is printed after them)."""
+    lines = [
+        "",
+        f"  peerkit · {title}",
+        f"  Room code   {room['code']}",
+        f"  Join        {join_url}",
+    ]
+    if presenter_url:
+        lines.append(f"  Presenter   {presenter_url}")
+        lines.append("              (open it on the projector: the room's screen)")
+    return "\n".join(lines) + "\n"
+
+
+def presenter_link(service_url: str, room: dict, public: str) -> str | None:
+    """The room's presenter link as participants' devices reach the service; a room made
+    before presenter links gets one."""
+    code, auth = room["code"], f"Bearer {room['key']}"
+    url = _http(service_url, "GET", f"/rooms/{code}", authorization=auth).get("presenter_url")
+    if url is None:
+        made = _http(service_url, "POST", f"/rooms/{code}/presenter", {}, authorization=auth)
+        url = made["presenter_url"]
+    if url and url.startswith(service_url + "/"):
+        url = public + url[len(service_url) :]
+    return url
+
+
+LAB_ADDRESS = re.compile(r"(http://(?:localhost|127\.0\.0\.1)[^\s]*/lab\?token=\S+)")
+
+
+def lab_address(lab: subprocess.Popen, log: Path, start: int, timeout: float = 60) -> str | None:
+    """JupyterLab's address with its token, read from its log as it starts (None if it does
+    not say within ``timeout`` seconds or stops)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and lab.poll() is None:
+        with log.open() as text:
+            text.seek(start)
+            found = LAB_ADDRESS.search(text.read())
+        if found:
+            return found.group(1)
+        time.sleep(0.2)
+    return None
 
 
 def _stop(proc: subprocess.Popen, name: str, grace: float = 15) -> None:
@@ -135,7 +259,8 @@ def run_lab(
     shown = display_location(url) if url else str(db)
     create_key = environment().create_key or secrets.token_urlsafe(24)
     env = {**os.environ, "PEERKIT_CREATE_KEY": create_key}
-    service, local_url = start_service(db, host, port, env)
+    service_log, lab_log = home / "service.log", home / "jupyterlab.log"
+    service, local_url = start_service(db, host, port, env, log=service_log)
     try:
         room = kept_room(
             local_url,
@@ -151,34 +276,55 @@ def run_lab(
         lan = lan_address() if host in ("0.0.0.0", "") else None  # noqa: S104
         public = public_url.rstrip("/") or (f"http://{lan}:{service_port}" if lan else local_url)
         join_url = f"{public}/join/{room['code']}"
+        copy = home / "workshops"
+        refreshed = working_copy(notebooks, copy)
         env.update(
             PEERKIT_SERVICE_URL=local_url,
             PEERKIT_PUBLIC_URL=public,
             PEERKIT_ROOM=room["code"],
             PEERKIT_FACILITATOR_KEY=room["key"],
+            JUPYTER_CONFIG_PATH=os.pathsep.join(
+                p for p in (str(quiet_lab_config(home)), env.get("JUPYTER_CONFIG_PATH")) if p
+            ),
         )
-        print(f"\nRoom {room['code']} is ready. Participants join at:\n\n    {join_url}\n")
+        print(room_block(room, title, join_url, presenter_link(local_url, room, public)))
         segno.make(join_url, error="m").terminal(compact=True)
+        if refreshed:
+            print(f"\n  Updated from the shipped notebooks: {', '.join(refreshed)}")
+            print(f"  (your earlier copies are in {copy / 'previous'})")
         print(
-            f"\nResponses are kept in {shown}\n"
-            f"Starting JupyterLab on {notebooks} ... (Ctrl-C stops both)\n"
+            f"\n  Notebooks   {copy} (a working copy of {notebooks})\n"
+            f"  Responses   {shown}\n"
+            f"  Logs        {lab_log}\n"
+            f"              {service_log}\n"
+            "  Ctrl-C stops JupyterLab and the poll service.\n",
+            flush=True,
         )
         command = [
             sys.executable,
             "-m",
             "jupyter",
             "lab",
-            f"--notebook-dir={notebooks}",
+            f"--notebook-dir={copy}",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             *jupyter_args,
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in command:
             command.append("--allow-root")
-        lab = subprocess.Popen(command, env=env, start_new_session=True)
+        with lab_log.open("a") as log:
+            start = log.tell()
+            lab = subprocess.Popen(
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         # Closing the terminal or `kill` stops both as Ctrl-C does (the children run in their
         # own sessions, so only this process hears the signal).
         for sig in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, _interrupt)
         try:
+            address = lab_address(lab, lab_log, start)
+            if address:
+                print(f"  JupyterLab  {address}", flush=True)
             return lab.wait()
         except KeyboardInterrupt:
             print("\nStopping JupyterLab and the poll service ...")

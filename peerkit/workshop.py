@@ -24,6 +24,7 @@ from .widgets import (
     ScenarioVote,
     close_tree,
 )
+from .widgets.stage import add_controls
 
 __all__ = ["Workshop"]
 
@@ -133,7 +134,7 @@ class Workshop:
         """The vote for the module's scenario number ``index`` and the group's live chart."""
         scenario = self.scenarios[index]
         self._prepare(scenario.id)
-        vote = ScenarioVote(self.session, scenario.id)
+        vote = add_controls(ScenarioVote(self.session, scenario.id), self.session)
         chart = LivePollChart(self.session, scenario.id)
         return self._replace(("scenario", scenario.id), w.VBox([vote, chart]))
 
@@ -189,7 +190,7 @@ class Workshop:
         self._prepare(scale_id, tag)
         box = w.VBox(
             [
-                AutonomySlider(self.session, scale_id, tag),
+                add_controls(AutonomySlider(self.session, scale_id, tag), self.session),
                 LivePollChart(self.session, scale_id, tag),
             ]
         )
@@ -217,7 +218,8 @@ class Workshop:
     def reflection(self, index: int = 0) -> ReflectionBox:
         prompt = self.content.prompts_for(self.module.id)[index]
         self._prepare(prompt.id)
-        return self._replace(("reflection", prompt.id), ReflectionBox(self.session, prompt.id))
+        box = add_controls(ReflectionBox(self.session, prompt.id), self.session)
+        return self._replace(("reflection", prompt.id), box)
 
     def _replace(self, key: tuple, widget: w.Widget) -> w.Widget:
         """Keep ``widget`` as what ``key`` shows, closing what it showed before (the output of a

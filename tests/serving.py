@@ -54,6 +54,16 @@ def serving(store: Store, **app_kwargs: Any) -> Iterator[str]:
 def call_json(url: str, method: str = "GET", body: object = None, secret: str | None = None) -> Any:
     """One JSON API call to ``url`` with an optional bearer ``secret``; any HTTP error fails the
     test with its status and body."""
+    status, reply = call(url, method, body, secret)
+    if status >= 400:
+        raise AssertionError(f"{method} {url}: {status} {json.dumps(reply)}")
+    return reply
+
+
+def call(
+    url: str, method: str = "GET", body: object = None, secret: str | None = None
+) -> tuple[int, Any]:
+    """One JSON API call: its status and JSON body, errors included."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("Accept", "application/json")
@@ -63,6 +73,10 @@ def call_json(url: str, method: str = "GET", body: object = None, secret: str | 
         request.add_header("Authorization", f"Bearer {secret}")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
+            return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as exc:
-        raise AssertionError(f"{method} {url}: {exc.code} {exc.read().decode()}") from None
+        raw = exc.read()
+        try:
+            return exc.code, json.loads(raw or b"null")
+        except ValueError:
+            return exc.code, raw.decode(errors="replace")

@@ -409,10 +409,24 @@ def test_a_workshop_on_jupyterhub(hub: Hub) -> None:
     forged = fran.post(f"{PREFIX}/facilitate", data={"title": "No xsrf"})
     assert forged.status_code == 403 and "form had expired" in forged.text
 
+    # The room's screen: by the presenter link on that page, or by a facilitator's hub sign-in.
+    screen_code = new_code.group(1)
+    screen_api = f"{PREFIX}/api/v1/rooms/{screen_code}/screen"
+    link = re.search(r'href="([^"]+)" target="_blank"', started_room.text)
+    assert link and link.group(1).startswith(f"{hub.url}{PREFIX}/present/{screen_code}#token=")
+    token = {"Authorization": f"Bearer {link.group(1).split('#token=')[1]}"}
+    assert httpx.get(hub.url + screen_api, headers=token).json()["room"] == screen_code
+    signed_in = fran.get(f"{PREFIX}/present/{screen_code}/signin", follow_redirects=True)
+    assert signed_in.status_code == 200 and signed_in.url.path == f"{PREFIX}/present/{screen_code}"
+    assert fran.get(screen_api).json()["room"] == screen_code
+    no_one = httpx.get(hub.url + screen_api)
+    assert (no_one.status_code, no_one.json()["error"]["code"]) == (401, "hub_signin")
+
     # A participant's browser: signed in, but not a facilitator.
     refused_page = pat.get(f"{PREFIX}/facilitate", follow_redirects=True)
     assert refused_page.status_code == 403
     assert FACILITATE_SCOPE in refused_page.text and "facilitators" in refused_page.text
+    assert pat.get(screen_api).status_code == 403  # signed in, but not a facilitator
 
     # Nobody signed in: sent to the hub's sign-in page.
     anonymous = hub.browser().get(f"{PREFIX}/facilitate", follow_redirects=True)

@@ -15,7 +15,23 @@ from pathlib import Path
 
 from serving import call_json
 
+from peerkit.lab import working_copy
 from peerkit.store import SQLiteStore
+
+NOTEBOOK = {
+    "cells": [
+        {
+            "cell_type": "code",
+            "source": "1 + 1",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        }
+    ],
+    "metadata": {},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
 
 
 def free_port() -> int:
@@ -24,10 +40,42 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def test_the_working_copy_follows_the_shipped_notebooks(tmp_path: Path) -> None:
+    shipped, copy = tmp_path / "workshops", tmp_path / "home" / "workshops"
+    (shipped / "exports").mkdir(parents=True)
+    (shipped / "01-a.ipynb").write_text('{"cells": ["one"]}')
+    (shipped / "02-b.ipynb").write_text('{"cells": ["two"]}')
+    (shipped / "exports" / "old.csv").write_text("not copied")
+    (shipped / ".ipynb_checkpoints").mkdir()
+    (shipped / ".ipynb_checkpoints" / "01-a-checkpoint.ipynb").write_text("{}")
+    before = {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()}
+
+    assert working_copy(shipped, copy) == []  # a first copy refreshes nothing
+    assert sorted(p.name for p in copy.glob("*.ipynb")) == ["01-a.ipynb", "02-b.ipynb"]
+    assert not (copy / "exports").exists() and not (copy / ".ipynb_checkpoints").exists()
+
+    (copy / "01-a.ipynb").write_text('{"cells": ["one"], "outputs": "the workshop ran"}')
+    assert working_copy(shipped, copy) == []  # the facilitator's outputs stay
+    assert "the workshop ran" in (copy / "01-a.ipynb").read_text()
+
+    (shipped / "01-a.ipynb").write_text('{"cells": ["one, revised"]}')  # a git pull
+    (shipped / "03-c.ipynb").write_text('{"cells": ["three"]}')
+    assert working_copy(shipped, copy) == ["01-a.ipynb"]
+    assert (copy / "01-a.ipynb").read_text() == '{"cells": ["one, revised"]}'
+    assert "the workshop ran" in (copy / "previous" / "01-a.ipynb").read_text()
+    assert (copy / "03-c.ipynb").exists()
+    assert working_copy(shipped, copy) == []
+    before.update({shipped / n: (shipped / n).read_bytes() for n in ("01-a.ipynb", "03-c.ipynb")})
+    assert {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()} == before
+
+
 def test_lab_starts_both_and_ctrl_c_stops_both(tmp_path: Path) -> None:
     home = tmp_path / "home"
     notebooks = tmp_path / "workshops"
     notebooks.mkdir()
+    shipped = notebooks / "01-test.ipynb"
+    shipped.write_text(json.dumps(NOTEBOOK))
+    lab_token = "lab-test-token"
     env = {
         **os.environ,
         "PEERKIT_HOME": str(home),
@@ -51,6 +99,7 @@ def test_lab_starts_both_and_ctrl_c_stops_both(tmp_path: Path) -> None:
             "--",
             "--no-browser",
             f"--port={lab_port}",
+            f"--IdentityProvider.token={lab_token}",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -69,6 +118,19 @@ def test_lab_starts_both_and_ctrl_c_stops_both(tmp_path: Path) -> None:
                 join_url, code = match.group(1), match.group(2)
         assert join_url, "".join(lines)
         service = join_url.split("/join/")[0]
+        block = []
+        while not block or "Ctrl-C stops" not in block[-1]:
+            block.append(lab.stdout.readline())
+        printed = "".join(lines + block)
+        presenter = re.search(rf"Presenter   ({service}/present/{code}#token=\S+)", printed)
+        assert presenter, printed
+        screen = call_json(
+            f"{service}/api/v1/rooms/{code}/screen", secret=presenter.group(1).split("#token=")[1]
+        )
+        assert screen["room"] == code
+        copy = home / "workshops"
+        assert f"Notebooks   {copy}" in printed
+        assert f"Logs        {home / 'jupyterlab.log'}" in printed
         saved = json.loads((home / "lab-room.json").read_text())["lab"]
         assert saved["code"] == code
         assert oct((home / "lab-room.json").stat().st_mode & 0o777) == "0o600"
@@ -96,6 +158,32 @@ def test_lab_starts_both_and_ctrl_c_stops_both(tmp_path: Path) -> None:
                 time.sleep(0.5)
         else:
             raise AssertionError("JupyterLab did not start:\n" + "".join(lines))
+        lab_api = f"http://127.0.0.1:{lab_port}"
+        address = lab.stdout.readline() + lab.stdout.readline()  # after a blank line
+        # (JupyterLab writes a token given on its command line as "...")
+        assert re.search(rf"JupyterLab  http://\S+:{lab_port}/lab\?token=\.\.\.", address)
+        # JupyterLab runs on the working copy, without its news and update pop-ups
+        listing = call_json(f"{lab_api}/api/contents?token={lab_token}")
+        assert [item["name"] for item in listing["content"]] == ["01-test.ipynb"]
+        with urllib.request.urlopen(f"{lab_api}/lab?token={lab_token}", timeout=10) as reply:
+            page = reply.read().decode()
+        config = json.loads(
+            re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', page, re.S)[1]
+        )
+        assert "@jupyterlab/apputils-extension:announcements" in config["disabledExtensions"]
+        assert config.get("newsUrl") in (None, "")
+        # saving the notebook (autosave, with outputs) writes the working copy only
+        ran = {"output_type": "execute_result", "data": {"text/plain": "2"}, "metadata": {}}
+        cell = {
+            **NOTEBOOK["cells"][0],
+            "execution_count": 1,
+            "outputs": [ran | {"execution_count": 1}],
+        }
+        saved = NOTEBOOK | {"cells": [cell]}
+        body = {"type": "notebook", "format": "json", "content": saved}
+        call_json(f"{lab_api}/api/contents/01-test.ipynb?token={lab_token}", "PUT", body)
+        assert "execute_result" in (copy / "01-test.ipynb").read_text()
+        assert json.loads(shipped.read_text()) == NOTEBOOK
         lab.send_signal(signal.SIGINT)
         rest, _ = lab.communicate(timeout=60)
     finally:
@@ -103,6 +191,8 @@ def test_lab_starts_both_and_ctrl_c_stops_both(tmp_path: Path) -> None:
             lab.kill()
     assert lab.returncode == 0, rest
     assert "Stopped." in rest
+    assert "ServerApp" not in printed + rest  # JupyterLab's log went to its file...
+    assert "ServerApp" in (home / "jupyterlab.log").read_text()
     for port in (service_port, lab_port):
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"

@@ -59,7 +59,7 @@ from peerkit.store import (
 )
 from peerkit.store import postgres as postgres_module
 from peerkit.store import sqlite as sqlite_module
-from peerkit.store.base import JOIN_CODE_ALPHABET
+from peerkit.store.base import JOIN_CODE_ALPHABET, secret_hash
 from peerkit.store.postgres import PostgresStore
 from peerkit.store.sqlite import SCHEMA_VERSION, SchemaTooNew
 
@@ -263,17 +263,67 @@ def test_check_facilitator(store: Store) -> None:
     assert store.check_facilitator("ZZZZZZ", first.facilitator_key) is False
 
 
+def test_presenter_tokens_are_issued_with_the_room_rotated_and_revoked(store: Store) -> None:
+    first = store.create_room("one")
+    second = store.create_room("two")
+    code, token = first.room.code, first.presenter_token
+    assert isinstance(token, str) and len(token) >= 20
+    assert len({token, first.facilitator_key, second.presenter_token}) == 3
+    assert store.check_presenter(code, token) is True
+    assert store.check_presenter(code.lower(), token) is True
+    for wrong in (token + "x", "", None, first.facilitator_key, second.presenter_token):
+        assert store.check_presenter(code, wrong) is False  # type: ignore[arg-type]
+    assert store.check_presenter("ZZZZZZ", token) is False
+    # a presenter token is neither a facilitator key nor a participant token
+    assert store.check_facilitator(code, token) is False
+    with pytest.raises(Unauthorized):
+        store.participant(code, token)
+
+    # the facilitator can always be given the token again; nobody else can
+    assert store.presenter_token(code, first.facilitator_key) == token
+    for wrong in (token, second.facilitator_key, "", None):
+        with pytest.raises(Unauthorized):
+            store.presenter_token(code, wrong)  # type: ignore[arg-type]
+        with pytest.raises(Unauthorized):
+            store.rotate_presenter(code, wrong)  # type: ignore[arg-type]
+    assert store.check_presenter(code, token) is True  # refusals changed nothing
+
+    new = store.rotate_presenter(code, first.facilitator_key)
+    assert new != token
+    assert store.presenter_token(code, first.facilitator_key) == new
+    assert store.check_presenter(code, token) is False
+    assert store.check_presenter(code, new) is True
+    assert store.check_presenter(second.room.code, second.presenter_token) is True  # untouched
+
+    store.revoke_presenter(code)
+    assert store.check_presenter(code, new) is False
+    assert store.check_presenter(code, "") is False
+    assert store.presenter_token(code, first.facilitator_key) is None
+    assert store.check_presenter(second.room.code, second.presenter_token) is True
+    again = store.rotate_presenter(code, first.facilitator_key)
+    assert store.check_presenter(code, again) is True
+    assert len({token, new, again}) == 3
+    with pytest.raises(NotFound):
+        store.revoke_presenter("ZZZZZZ")
+    for call in (store.rotate_presenter, store.presenter_token):
+        with pytest.raises(NotFound):
+            call("ZZZZZZ", first.facilitator_key)
+
+
 def test_facilitator_keys_and_participant_tokens_are_not_stored_in_plain_text(
     store: Store,
 ) -> None:
     created = [store.create_room(f"room {i}") for i in range(3)]
     people = [store.join(c.room.code) for c in created for _ in range(3)]
+    rotated = store.rotate_presenter(created[1].room.code, created[1].facilitator_key)
     record = open_question(store, created[0].room.code, choice_question())
     store.respond(record.id, people[0].token, "ask")
     raw = raw_content(store)
+    assert rotated.encode() not in raw
     for c in created:
         assert c.room.code.encode() in raw  # the dump does hold what the store keeps...
         assert c.facilitator_key.encode() not in raw  # ...but never a key
+        assert c.presenter_token.encode() not in raw
     for person in people:
         assert person.token.encode() not in raw
         assert store.participant(person.room_code, person.token) == person.id
@@ -1348,6 +1398,51 @@ def test_a_future_migration_upgrades_an_existing_database(
     monkeypatch.undo()
     with pytest.raises(SchemaTooNew):
         SQLiteStore(path)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_rooms_from_before_presenter_tokens_get_one_when_asked(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database written before presenter tokens (schema 1) is upgraded in place: its rooms
+    keep everything, have no presenter token (nothing opens their display) until the
+    facilitator asks for one."""
+    module = sqlite_module if kind == "sqlite" else postgres_module
+    location = LOCATION_FACTORIES[kind](request, tmp_path)
+    with monkeypatch.context() as old:
+        old.setattr(module, "MIGRATIONS", module.MIGRATIONS[:1])
+        old.setattr(module, "SCHEMA_VERSION", 1)
+        with open_store(location) as store:
+            kept = populate_v1(store, kind)
+    with open_store(location) as store:
+        assert store.schema_version == module.SCHEMA_VERSION  # type: ignore[attr-defined]
+        assert_populated(store, *kept)
+        code = kept[0]
+        assert store.check_presenter(code, "") is False
+        assert store.presenter_token(code, "old key") is None
+        token = store.rotate_presenter(code, "old key")
+        assert store.check_presenter(code, token) is True
+
+
+def populate_v1(store: Store, kind: str) -> tuple[str, int, str]:
+    """:func:`populate` on a schema-1 database, whose rooms table has no presenter column."""
+    code = "ACDEFG"
+    if kind == "sqlite":
+        store._db.execute(  # type: ignore[attr-defined]
+            "INSERT INTO rooms (code, title, key_hash, created_at) VALUES (?, 'kept', ?, 'now')",
+            (code, secret_hash("old key")),
+        )
+    else:
+        with psycopg.connect(store.url) as con:  # type: ignore[attr-defined]
+            con.execute(
+                "INSERT INTO rooms (code, title, key_hash, created_at)"
+                " VALUES (%s, 'kept', %s, now())",
+                (code, secret_hash("old key")),
+            )
+    question_id = open_question(store, code, choice_question()).id
+    person = store.join(code)
+    store.respond(question_id, person.token, "ask")
+    return code, question_id, person.token
 
 
 def test_a_failing_migration_changes_nothing(

@@ -351,10 +351,12 @@ def test_rerunning_a_cell_stops_the_old_widgets(content) -> None:
     before = _live_models()
     again = workshop.scenario(0)
     vote, chart = first.children
+    (controls,) = vote.controls.children  # the facilitator's Open / Close / Reveal / Hide
     assert not chart.following and not vote._subscription.active
+    assert not controls._subscription.active
     assert _live_models() == before, "the replaced widgets and their parts are closed"
     assert again.children[1].following
-    assert session.watcher.subscribers == 2
+    assert session.watcher.subscribers == 3  # the new vote, its controls and its chart
 
 
 # --------------------------------------------------------------------------- group mode

@@ -17,7 +17,7 @@ import tornado.web
 
 from ..content import Content
 from ..store import Store
-from . import events, pages, questions, rooms
+from . import events, pages, presenter, questions, rooms
 from .base import (
     MAX_PARTICIPANTS,
     MAX_REQUEST_BODY,
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Handler modules whose ``default_handlers`` are served under the API root.
-API_MODULES = (rooms, questions, events)
+API_MODULES = (rooms, questions, events, presenter)
 #: After refusing an oversized body, read (and drop) at most this much of it, for this many
 #: seconds, before closing: a client still sending then reads the refusal rather than a reset.
 LINGER_BYTES = 1024 * 1024
@@ -161,7 +161,7 @@ def make_app(
     api = f"{root}/api/v1"
     routes = [route for module in API_MODULES for route in _under(api, module.default_handlers)]
     routes.append((rf"{api}/.*", ApiNotFoundHandler))
-    routes += _under(root, pages.default_handlers)
+    routes += _under(root, presenter.page_handlers + pages.default_handlers)
     app_settings: dict[str, Any] = {"peerkit": state}
     if root:
         routes.append((root, tornado.web.RedirectHandler, {"url": prefix}))

@@ -316,6 +316,13 @@ class BaseHandler(tornado.web.RequestHandler):
         """The link (and QR code) participants open to join room ``code``."""
         return f"{self.base_url()}/join/{code}"
 
+    def presenter_url(self, code: str, token: str | None) -> str | None:
+        """The room screen's link for a projector (None once its token is withdrawn). The token
+        rides in the #fragment, which browsers never send to a server."""
+        if token is None:
+            return None
+        return f"{self.base_url()}/present/{code}#token={token}"
+
     def send(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=utf-8")

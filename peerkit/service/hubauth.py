@@ -28,7 +28,7 @@ from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuth
 from jupyterhub.services.auth import check_scopes as _check_scopes
 
 from ..config import missing
-from .base import PAGE_CSP, ApiError, BaseHandler, set_security_headers
+from .base import CODE, PAGE_CSP, ApiError, BaseHandler, set_security_headers
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ class HubFacilitators:
         callback = urlsplit(self.auth.oauth_redirect_uri).path
         return [
             (rf"{root}/facilitate", FacilitatePage, {"facilitators": self}),
+            (rf"{root}/present/{CODE}/signin", PresenterSignIn, {"facilitators": self}),
             (re.escape(callback), OAuthCallback, {"hub_auth": self.auth}),
         ]
 
@@ -193,6 +194,7 @@ class FacilitatePage(HubOAuthenticated, BaseHandler):  # type: ignore[misc]
         created = await self.call(self.store.create_room, title)
         code, key = created.room.code, created.facilitator_key
         join_url = self.join_url(code)
+        presenter_url = self.presenter_url(code, created.presenter_token)
         log.info("a hub facilitator started room %s", code)
         self._finish_page(
             200,
@@ -204,6 +206,9 @@ class FacilitatePage(HubOAuthenticated, BaseHandler):  # type: ignore[misc]
 or type the code <strong>{_e(code)}</strong> in <code>peerkit.connect("{_e(code)}")</code>
 in a notebook on the hub.</p>
 <p><img class="qr" src="{_qr(join_url)}" alt="QR code for {_e(join_url)}"></p>
+<p>For the projector, the room's screen:
+<a href="{_e(presenter_url)}" target="_blank" rel="noopener">open the presenter display</a>
+(it shows only what the whole room may see).</p>
 </section>
 <section class="card" aria-labelledby="key-h">
 <h2 id="key-h">The facilitator key</h2>
@@ -235,6 +240,22 @@ starts (and afterwards resumes) a room of its own instead.</p>
             "Something went wrong",
             f'<p class="error">{_e(message)}.</p><p><a href="facilitate">Back</a></p>',
         )
+
+
+class PresenterSignIn(HubOAuthenticated, BaseHandler):  # type: ignore[misc]
+    """``<prefix>present/<CODE>/signin``: a hub facilitator signs in, then sees the room's
+    screen without its presenter link (the display asks the API with the sign-in cookie)."""
+
+    def initialize(self, facilitators: HubFacilitators) -> None:  # type: ignore[override]
+        self.facilitators = facilitators
+        self.hub_auth = facilitators.auth
+
+    async def get(self, code: str) -> None:
+        model = await self.facilitators.identify(self, cookie=True)
+        if model is None:
+            self.redirect(self.get_login_url())  # sign in at the hub, then come back here
+            return
+        self.redirect(f"{self.service.prefix}present/{code.upper()}")
 
 
 class OAuthCallback(HubOAuthCallbackHandler):

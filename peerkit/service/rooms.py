@@ -56,6 +56,7 @@ class RoomsHandler(BaseHandler):
                 "min_group": room.min_group,
                 "facilitator_key": created.facilitator_key,
                 "join_url": self.join_url(room.code),
+                "presenter_url": self.presenter_url(room.code, created.presenter_token),
             },
             201,
         )
@@ -101,6 +102,8 @@ class RoomHandler(BaseHandler):
             await self.require_facilitator(code)
             data["participants"] = await self.call(self.store.participant_count, code)
             data["current_question"] = room.current_question
+            token = await self.call(self.store.presenter_token, code, self.secret())
+            data["presenter_url"] = self.presenter_url(room.code, token)
         self.send(data)
 
 

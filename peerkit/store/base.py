@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import base64
 import hashlib
 import hmac
 import secrets
@@ -132,10 +133,13 @@ class Room:
 
 @dataclass(frozen=True)
 class RoomCreated:
-    """A new room and its facilitator key. The key is shown once and only its hash is kept."""
+    """A new room, its facilitator key and its presenter token. Both are shown once and only
+    their hashes are kept."""
 
     room: Room
     facilitator_key: str
+    #: Read-only access to what the room's shared screen may show (the presenter display).
+    presenter_token: str = ""
 
 
 @dataclass(frozen=True)
@@ -193,6 +197,13 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def presenter_secret(facilitator_key: str, nonce: str) -> str:
+    """The presenter token made from a room's facilitator key and its presenter nonce: only the
+    key's holder can compute it, and a new nonce makes a new one."""
+    digest = hmac.new(facilitator_key.encode("utf-8"), f"presenter:{nonce}".encode(), "sha256")
+    return base64.urlsafe_b64encode(digest.digest()[:24]).decode("ascii")
+
+
 def secret_matches(secret: str, stored_hash: str) -> bool:
     """Constant-time comparison of a presented secret with a stored hash."""
     return hmac.compare_digest(secret_hash(secret), stored_hash)
@@ -230,6 +241,27 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def check_facilitator(self, code: str, key: str) -> bool:
         """Whether ``key`` is the facilitator key of room ``code`` (constant-time compare)."""
+
+    # A presenter token reads only what the room's shared screen may show. It is derived from
+    # the facilitator key and a random nonce kept with the room (:func:`presenter_secret`), so
+    # the facilitator can always be given it again, while the store keeps only its hash.
+    @abc.abstractmethod
+    def check_presenter(self, code: str, token: str) -> bool:
+        """Whether ``token`` is the presenter token of room ``code`` (constant-time compare)."""
+
+    @abc.abstractmethod
+    def presenter_token(self, code: str, key: str) -> str | None:
+        """Room ``code``'s presenter token, for its facilitator (``key``), or None if it was
+        revoked; :class:`Unauthorized` for any other key."""
+
+    @abc.abstractmethod
+    def rotate_presenter(self, code: str, key: str) -> str:
+        """Give room ``code`` a new presenter token and return it; the old one stops working.
+        Only the facilitator (``key``) may: the token is derived from the key."""
+
+    @abc.abstractmethod
+    def revoke_presenter(self, code: str) -> None:
+        """Withdraw room ``code``'s presenter token; none works until :meth:`rotate_presenter`."""
 
     @abc.abstractmethod
     def purge_room(self, code: str) -> None:

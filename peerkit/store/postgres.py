@@ -50,6 +50,7 @@ from .sql import (
     check_token,
     each_item,
     lookup_code,
+    new_presenter,
     not_a_reflection,
     now,
     question_not_found,
@@ -114,6 +115,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         # deleting a room deletes its participants, and each of them their responses
         "CREATE INDEX responses_participant ON responses(participant_id)",
+    ),
+    # the presenter token: its nonce and hash; rooms made before have none until one is issued
+    (
+        "ALTER TABLE rooms ADD COLUMN presenter_nonce text",
+        "ALTER TABLE rooms ADD COLUMN presenter_hash text",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -292,17 +298,35 @@ class PostgresStore(SQLStore):
         check_room_settings(title, min_group)
         _check_text(title=title)
         key = new_secret()
+        presenter, nonce, presenter_hash = new_presenter(key)
 
         def insert(code: str) -> None:
             with self._write() as db:
                 db.execute(
-                    "INSERT INTO rooms (code, title, key_hash, min_group, created_at)"
-                    " VALUES (%s, %s, %s, %s, %s)",
-                    (code, title.strip(), secret_hash(key), min_group, now()),
+                    "INSERT INTO rooms (code, title, key_hash, presenter_nonce, presenter_hash,"
+                    " min_group, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        code,
+                        title.strip(),
+                        secret_hash(key),
+                        nonce,
+                        presenter_hash,
+                        min_group,
+                        now(),
+                    ),
                 )
 
         taken = psycopg.errors.UniqueViolation
-        return RoomCreated(self.room(with_free_code(insert, taken)), key)
+        return RoomCreated(self.room(with_free_code(insert, taken)), key, presenter)
+
+    def _set_presenter(self, code: str, nonce: str | None, token_hash: str | None) -> None:
+        with self._write() as db:
+            room_id = self._locked_room(db, code)["id"]
+            db.execute(
+                "UPDATE rooms SET presenter_nonce = %s, presenter_hash = %s WHERE id = %s",
+                (nonce, token_hash, room_id),
+            )
+            self._notify(db, [room_id])  # other processes wake the displays they hold
 
     def purge_room(self, code: str) -> None:
         with self._write() as db:

@@ -28,7 +28,9 @@ from .base import (
     Unauthorized,
     check_answer,
     new_join_code,
+    new_secret,
     normalise_code,
+    presenter_secret,
     secret_hash,
     secret_matches,
 )
@@ -145,6 +147,17 @@ def unknown_token() -> Unauthorized:
     return Unauthorized("this participant token is not known in this room; join again")
 
 
+def not_the_facilitator() -> Unauthorized:
+    return Unauthorized("only this room's facilitator may do that")
+
+
+def new_presenter(key: str) -> tuple[str, str, str]:
+    """A new presenter token for facilitator key ``key``: (token, nonce, token hash)."""
+    nonce = new_secret()
+    token = presenter_secret(key, nonce)
+    return token, nonce, secret_hash(token)
+
+
 def check_token(token: object) -> str:
     if not isinstance(token, str):
         raise Unauthorized("a participant token is required")
@@ -223,6 +236,38 @@ class SQLStore(Store):
         except NotFound:
             return False
         return isinstance(key, str) and secret_matches(key, row["key_hash"])
+
+    def check_presenter(self, code: str, token: str) -> bool:
+        try:
+            row = self._room_row(code)
+        except NotFound:
+            return False
+        stored = row["presenter_hash"]
+        return isinstance(token, str) and stored is not None and secret_matches(token, stored)
+
+    def presenter_token(self, code: str, key: str) -> str | None:
+        row = self._room_row(code)
+        if not (isinstance(key, str) and secret_matches(key, row["key_hash"])):
+            raise not_the_facilitator()
+        if row["presenter_nonce"] is None:
+            return None
+        token = presenter_secret(key, row["presenter_nonce"])
+        return token if secret_matches(token, row["presenter_hash"]) else None
+
+    def rotate_presenter(self, code: str, key: str) -> str:
+        if not self.check_facilitator(code, key):
+            self._room_row(code)  # RoomNotFound before Unauthorized
+            raise not_the_facilitator()
+        token, nonce, token_hash = new_presenter(key)
+        self._set_presenter(code, nonce, token_hash)
+        return token
+
+    def revoke_presenter(self, code: str) -> None:
+        self._set_presenter(code, None, None)
+
+    @abc.abstractmethod
+    def _set_presenter(self, code: str, nonce: str | None, token_hash: str | None) -> None:
+        """Store a room's presenter nonce and token hash (both None: revoked)."""
 
     def question(self, question_id: int) -> QuestionRecord:
         rows = self._select(f"{self._QUESTION_SQL} WHERE q.id = ?", (question_id,))

@@ -38,6 +38,7 @@ from .sql import (
     check_room_settings,
     check_token,
     each_item,
+    new_presenter,
     not_a_reflection,
     now,
     question_not_found,
@@ -93,6 +94,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             updated_at TEXT NOT NULL,
             UNIQUE (question_id, participant_id)
         )""",
+    ),
+    # the presenter token: its nonce and hash; rooms made before have none until one is issued
+    (
+        "ALTER TABLE rooms ADD COLUMN presenter_nonce TEXT",
+        "ALTER TABLE rooms ADD COLUMN presenter_hash TEXT",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -238,16 +244,34 @@ class SQLiteStore(SQLStore):
     def create_room(self, title: str = "", *, min_group: int = MIN_GROUP_SIZE) -> RoomCreated:
         check_room_settings(title, min_group)
         key = new_secret()
+        presenter, nonce, presenter_hash = new_presenter(key)
 
         def insert(code: str) -> None:
             with self._write() as db:
                 db.execute(
-                    "INSERT INTO rooms (code, title, key_hash, min_group, created_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (code, title.strip(), secret_hash(key), min_group, _now()),
+                    "INSERT INTO rooms (code, title, key_hash, presenter_nonce, presenter_hash,"
+                    " min_group, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        code,
+                        title.strip(),
+                        secret_hash(key),
+                        nonce,
+                        presenter_hash,
+                        min_group,
+                        _now(),
+                    ),
                 )
 
-        return RoomCreated(self.room(with_free_code(insert, sqlite3.IntegrityError)), key)
+        room = self.room(with_free_code(insert, sqlite3.IntegrityError))
+        return RoomCreated(room, key, presenter)
+
+    def _set_presenter(self, code: str, nonce: str | None, token_hash: str | None) -> None:
+        room_id = self._room_row(code)["id"]
+        with self._write() as db:
+            db.execute(
+                "UPDATE rooms SET presenter_nonce = ?, presenter_hash = ? WHERE id = ?",
+                (nonce, token_hash, room_id),
+            )
 
     def purge_room(self, code: str) -> None:
         room_id = self._room_row(code)["id"]

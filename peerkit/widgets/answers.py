@@ -2,8 +2,9 @@
 
 Each one follows its question through the session's watcher (open, closed, revealed) and saves
 an answer with one short call when the person presses Submit. For the facilitator in a live
-room the answer controls are hidden and the status line shows the question's own state;
-``controls`` is an empty row where per-question controls can be placed.
+room the answer controls are a read-only preview of what participants see, the status line shows
+the question's own state, and ``controls`` holds the question's own Open / Close / Reveal / Hide
+(:mod:`.stage`).
 """
 
 from __future__ import annotations
@@ -78,6 +79,13 @@ class _AnswerWidget(w.VBox):
             self.status.show("wait", "Connecting to the room…")
         if session.mode != "solo" or session.is_facilitator:
             self._subscription = session.watcher.subscribe(self.show, content_id, tag)
+
+    def _preview(self, controls: list[w.Widget]) -> list[w.Widget]:
+        """The answer controls as the facilitator sees them: disabled, as a preview."""
+        for control in controls:
+            control.disabled = True
+        note = "<p><em>Preview: participants answer on their own devices.</em></p>"
+        return [w.HTML(note), *controls]
 
     def value(self) -> object:  # pragma: no cover - each widget defines its own
         raise NotImplementedError
@@ -171,7 +179,7 @@ class _AnswerWidget(w.VBox):
             return
         self.closed = closed
         for control in (*self._controls(), self.submit, self.pass_button):
-            control.disabled = closed
+            control.disabled = closed or self.watching
         if closed:
             self.status.show("closed", "This question is closed.")
 
@@ -229,6 +237,8 @@ class _AnswerWidget(w.VBox):
             self._subscription.cancel()
         for part in (self.submit, self.pass_button, *self._controls()):  # shown or not
             close_tree(part)
+        for child in self.controls.children:  # the question's own controls follow the room too
+            close_tree(child)
         super().close()
 
 
@@ -257,7 +267,7 @@ class ScenarioVote(_AnswerWidget):
         _show_submit_in(self.options, self.submit)
         self.pass_button.layout.display = "none"  # pass is one of the options
         self.options.observe(self._picked, "value")
-        answer = [] if self.watching else [self.options]
+        answer = self._preview([self.options]) if self.watching else [self.options]
         self.children = [
             header(question.title, question.vignette),
             w.HTML(f"<p><strong>{text(question.prompt)}</strong></p>"),
@@ -310,7 +320,7 @@ class AutonomySlider(_AnswerWidget):
         self.submit.disabled = not self.answered
         self.slider.observe(self._moved, "value")
         note = w.HTML(f"<p><em>{text(question.note)}</em></p>") if question.note else w.HTML()
-        answer = [] if self.watching else [self.slider, self.anchor]
+        answer = self._preview([self.slider]) if self.watching else [self.slider, self.anchor]
         self.children = [
             header(question.title, question.prompt),
             *answer,
@@ -373,7 +383,7 @@ class ReflectionBox(_AnswerWidget):
         super().__init__(session, prompt_id, tag, **kwargs)
         self.text.observe(self._typed, "value")
         self._typed({})
-        answer = [] if self.watching else [self.text, self.count]
+        answer = self._preview([self.text]) if self.watching else [self.text, self.count]
         self.children = [
             header(question.title, question.prompt),
             *answer,

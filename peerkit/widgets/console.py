@@ -121,9 +121,16 @@ class FacilitatorConsole(w.VBox):
                 f'<img width="160" alt="QR code that opens {text(session.join_url)}" '
                 f'src="data:image/png;base64,{base64.b64encode(png.getvalue()).decode()}">'
             )
+            presenter = (
+                f"<br><a href='{text(session.presenter_url)}' target='_blank' rel='noopener'>"
+                "Open the presenter display</a> (a new window: put it on the projector)"
+                if session.presenter_url
+                else ""
+            )
             self.room_label.value = (
                 f"<p>Room code <strong style='font-size:1.6em'>{text(session.room)}</strong><br>"
-                f"Join at <a href='{text(session.join_url)}'>{text(session.join_url)}</a></p>"
+                f"Join at <a href='{text(session.join_url)}'>{text(session.join_url)}</a>"
+                f"{presenter}</p>"
             )
         else:
             self.qr.layout.display = "none"

@@ -1,0 +1,220 @@
+// peerkit room screen: follows the room's current question for a projector or second screen.
+// It shows only what the whole room may see: the question, how many have answered while it is
+// open, and the group's results once the facilitator reveals them (and enough have answered).
+// Every string from the service is rendered as text, never as HTML. Results are drawn by the
+// chart module the notebook and the phones share.
+
+import { drawChart } from './chart.js';
+
+const ROOT = new URL('../', import.meta.url);
+const API = new URL('api/v1', ROOT).href;
+const KINDS = { choice: 'Scenario', scale: 'Slider', text: 'Reflection' };
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+const $ = (id) => document.getElementById(id);
+const fmt = (x) => (typeof x === 'number' ? String(Math.round(x * 100) / 100) : '–');
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+export const letter = (index) => LETTERS[index] || String(index + 1);
+
+/** Build an element. String children become text nodes, so nothing is parsed as markup. */
+function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === 'class') node.className = value;
+    else if (key === 'text') node.textContent = value;
+    else node.setAttribute(key, value === true ? '' : String(value));
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
+// ----------------------------------------------------------------------------- the token
+
+const here = location.pathname.startsWith(ROOT.pathname)
+  ? location.pathname.slice(ROOT.pathname.length) : '';
+const CODE = decodeURIComponent((here.match(/^present\/([^/]+)\/?$/) || [])[1] || '')
+  .replace(/\s+/g, '').toUpperCase();
+
+/** The presenter token arrives in the address's #fragment (never sent to a server or in a
+ * Referer). It is kept for this tab only and the fragment is taken out of the address bar. */
+function presenterToken() {
+  const key = `peerkit.presenter.${CODE}`;
+  const given = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (given) {
+    try { sessionStorage.setItem(key, given); } catch { /* memory only */ }
+    history.replaceState(null, '', location.pathname);
+    return given;
+  }
+  try { return sessionStorage.getItem(key); } catch { return null; }
+}
+const TOKEN = presenterToken();
+
+class Offline extends Error {}
+class Refused extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+async function screen(after) {
+  const headers = { Accept: 'application/json' };
+  if (TOKEN) headers.Authorization = `Bearer ${TOKEN}`;
+  const query = after ? `?after=${encodeURIComponent(after)}&timeout=25` : '';
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 40000);
+  let res;
+  try {
+    res = await fetch(`${API}/rooms/${CODE}/screen${query}`, {
+      headers, signal: abort.signal, cache: 'no-store', credentials: 'same-origin',
+    });
+  } catch (err) {
+    throw new Offline(String(err));
+  } finally {
+    clearTimeout(timer);
+  }
+  const data = await res.json().catch(() => null);
+  if (res.ok && data) return data;
+  if (res.status >= 500 || res.status === 429 || !data) throw new Offline(`HTTP ${res.status}`);
+  const error = data.error || {};
+  throw new Refused(error.code, error.message || `HTTP ${res.status}`);
+}
+
+// ----------------------------------------------------------------------------- drawing
+
+const shown = { question: null, join: null };
+
+function render(view) {
+  const join = JSON.stringify([view.room, view.join_url]);
+  if (shown.join !== join) {
+    shown.join = join;
+    $('code').textContent = view.room;
+    $('join-url').textContent = view.join_url;
+    const qr = $('qr');
+    qr.src = `${API}/rooms/${view.room}/qr.svg`;
+    qr.alt = `QR code that opens ${view.join_url}`;
+    qr.hidden = false;
+    document.title = `${view.title || 'Workshop'} · room ${view.room} · peerkit`;
+  }
+  $('people').textContent = plural(view.participants, 'person has', 'people have') + ' joined';
+  const q = view.question;
+  const key = JSON.stringify([q, view.results, view.chart, view.pre_post, view.min_group]);
+  if (shown.question !== key) {
+    shown.question = key;
+    $('stage').replaceChildren(...(q ? questionView(view) : waiting(view)));
+    fit();
+  }
+  const count = $('answers');
+  if (count) count.textContent = plural(view.answers, 'answer', 'answers');
+}
+
+/** Shrink the stage's text, step by step, until a long scenario fits the screen. */
+function fit() {
+  const stage = $('stage');
+  const frame = stage.parentElement;
+  for (let size = 100; size >= 55; size -= 5) {
+    stage.style.fontSize = `${size}%`;
+    if (frame.scrollHeight <= frame.clientHeight) return;
+  }
+}
+window.addEventListener('resize', fit);
+
+function waiting(view) {
+  return [
+    h('p', { class: 'kind', text: 'Waiting' }),
+    h('h1', { id: 'stage-h', text: view.title || 'Welcome' }),
+    h('p', { class: 'lead', text: 'The next question appears here when the facilitator opens it. '
+      + 'Join now with the code or the QR code.' }),
+  ];
+}
+
+function questionView(view) {
+  const q = view.question;
+  const open = q.state === 'open';
+  const parts = [
+    h('p', { class: 'kind', text: KINDS[q.kind] || 'Question' }),
+    h('h1', { id: 'stage-h', text: q.title || q.prompt }),
+    h('p', { class: 'status' },
+      h('span', { class: `state ${open ? 'open' : 'closed'}`, text: open ? 'Open' : 'Closed' }),
+      h('span', { id: 'answers', 'aria-live': 'polite' }),
+      open ? h('span', { class: 'note', text: 'Answer on your phone' }) : null),
+  ];
+  if (q.vignette) parts.push(h('p', { class: 'vignette', text: q.vignette }));
+  if (q.title && q.prompt) parts.push(h('p', { class: 'prompt', text: q.prompt }));
+  if (q.kind === 'choice' && !view.results) { // once revealed, the bars carry the options
+    parts.push(h('ol', { class: 'options', 'aria-label': 'Options' },
+      ...q.options.map((o, i) => h('li', {},
+        h('span', { class: 'letter', 'aria-hidden': 'true', text: letter(i) }),
+        h('span', {}, h('span', { class: 'vh', text: `${letter(i)}: ` }), o.text)))));
+  } else if (q.kind === 'scale' && !view.results) { // once revealed, the chart carries the poles
+    parts.push(h('p', { class: 'poles' },
+      h('span', { text: `${fmt(q.min)}: ${q.low_label}` }),
+      h('span', { text: `${fmt(q.max)}: ${q.high_label}` })));
+  }
+  if (view.results) {
+    parts.push(drawResults(q, view));
+  } else if (q.revealed) {
+    parts.push(h('p', { class: 'notice', text: 'The results appear here once at least '
+      + `${plural(view.min_group, 'person has', 'people have')} answered.` }));
+  }
+  return parts;
+}
+
+// The group's results: the shared chart (the before/after chart on a scale's "post" reading,
+// once both are revealed), or the wall of approved reflections.
+function drawResults(q, view) {
+  const section = h('section', { class: 'results', 'aria-labelledby': 'results-h' },
+    h('h2', { id: 'results-h', text: 'Group results' }));
+  if (q.kind === 'text') {
+    section.append(...textResults(view.results));
+  } else {
+    const chart = h('div', { class: 'chart' });
+    drawChart(chart, view.pre_post || view.chart);
+    section.append(chart);
+  }
+  return section;
+}
+
+function textResults(r) {
+  const texts = r.reflections || [];
+  return [h('p', { text: `${plural(r.n, 'reflection', 'reflections')} received; `
+    + `${texts.length} shared with the group.` }),
+  texts.length ? h('ul', { class: 'wall', 'aria-label': 'Shared reflections' },
+    ...texts.map((t) => h('li', { text: String(t) })))
+    : h('p', { class: 'note', text: 'None has been shared yet.' })];
+}
+
+// ----------------------------------------------------------------------------- following
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+async function follow() {
+  let etag = null;
+  for (let failures = 0; ;) {
+    try {
+      const view = await screen(etag);
+      failures = 0;
+      $('connection').textContent = '';
+      etag = view.etag;
+      render(view);
+    } catch (err) {
+      if (err instanceof Refused && err.code === 'hub_signin') {
+        location.assign(`${location.pathname.replace(/\/+$/, '')}/signin`); // sign in at the hub
+        return;
+      }
+      if (err instanceof Refused) {
+        $('stage').replaceChildren(h('h1', { id: 'stage-h', text: 'This screen cannot follow the room' }),
+          h('p', { class: 'lead', text: err.message }),
+          h('p', { class: 'note', text: 'Open the presenter link from the facilitator’s notebook again.' }));
+        return;
+      }
+      failures += 1;
+      etag = null; // ask for the screen as it is now, not for the next change
+      $('connection').textContent = 'Reconnecting to the poll service…';
+      await sleep(Math.min(5000, 250 * 2 ** failures));
+    }
+  }
+}
+
+if (CODE) follow();
+else $('stage').replaceChildren(h('h1', { id: 'stage-h', text: 'No room in this address' }));
