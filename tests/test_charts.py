@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from nodetools import axe_script
 from PIL import Image
 
 from peerkit import charts as static
@@ -29,7 +30,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ROOT = Path(__file__).resolve().parent.parent
 CHART_JS = ROOT / "peerkit" / "static" / "chart.js"
 CHART_CSS = ROOT / "peerkit" / "static" / "chart.css"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT / "test-artifacts"
 
 
@@ -250,7 +250,7 @@ def page():
         source = CHART_JS.read_text() + "\nwindow.drawChart = drawChart;\n"
         tab.add_script_tag(content=source, type="module")
         tab.wait_for_function("window.drawChart !== undefined")
-        tab.add_script_tag(path=str(AXE))
+        tab.add_script_tag(path=str(axe_script()))
         yield tab
 
 

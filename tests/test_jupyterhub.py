@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -32,6 +31,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from nodetools import PROXY, npm_tool
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -39,7 +39,6 @@ from peerkit.service.hubauth import FACILITATE_SCOPE
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "docs" / "jupyterhub_config.py"
-PROXY = ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
 VENV_BIN = Path(sys.executable).parent
 PASSWORD = "workshop-password-for-tests"
 FACILITATOR, PARTICIPANT = "fran", "pat"
@@ -52,23 +51,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 def proxy_command() -> Path:
     """configurable-http-proxy from node_modules, installed from package-lock.json if needed."""
-    if not PROXY.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail(
-                "npm is needed to install JupyterHub's proxy (configurable-http-proxy) from "
-                "package-lock.json: install Node.js and npm (Debian: apt-get install nodejs npm)"
-            )
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if done.returncode or not PROXY.exists():
-            pytest.fail(f"npm ci failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return PROXY
+    return npm_tool(PROXY)
 
 
 def free_ports(count: int) -> list[int]:

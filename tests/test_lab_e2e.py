@@ -30,13 +30,13 @@ from labrun import (
     running_service,
     wait_all_ran,
 )
+from nodetools import axe_script
 from playwright import sync_api
 
 from peerkit.content import load_content
 from peerkit.store import SQLiteStore
 
 ARTIFACTS = ROOT / "test-artifacts"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 NOTEBOOK = "02-rescuer.ipynb"
 MODULE = "rescuer"
 ERROR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
@@ -196,7 +196,7 @@ def test_widget_outputs_pass_axe(mode: str, browser, lab: Lab, room: Room) -> No
         wait_all_ran(page, code_cells(lab, name))
         expect(page.locator(".pk-chart").first).to_be_visible(timeout=WIDGET_RENDER)
         expect(page.locator(ERROR_OUTPUT)).to_have_count(0)
-        page.add_script_tag(path=str(AXE))
+        page.add_script_tag(path=str(axe_script()))
         violations = page.evaluate(
             """async () => {
                 const outputs = [...document.querySelectorAll('.jp-OutputArea-output')];

@@ -30,11 +30,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..chartview import chart_view
-from ..room import results_view
 from ..store import ResponseRecord, RoomNotFound, Store, Unauthorized
 from ..store.base import normalise_code
-from .views import participant_view
+from .views import room_view
 from .worker import StoreWorker, Waiters
 
 log = logging.getLogger(__name__)
@@ -273,22 +271,10 @@ def _role_of(store: Store, code: str, secret: str) -> tuple[str, str, int | None
 def _build(store: Store, room: LiveRoom, reread: bool) -> tuple[dict, dict[int, Any]]:
     """The room's participant view, and the own-answer table for its question (kept, and kept
     current by :meth:`LiveRooms.answers_stored`, unless the question changed or ``reread``)."""
-    found = store.room(room.code)
-    shared: dict[str, Any] = {"room": found.code, "title": found.title, "question": None}
-    qid = found.current_question
-    record = store.question(qid) if qid else None
-    if record is None or record.state == "draft":
+    shared, record = room_view(store, room.code)
+    if record is None:
         room.answers_for, room.answers, room.answers_shown = None, {}, False
         return shared, room.answers
-    shared["question"] = participant_view(record)
-    shared["results"] = None
-    results = results_view(store, record, "participant", None, (found, store.tally(record.id)))
-    if results.tally is not None:
-        shared["results"] = results.tally.as_dict()
-        if record.question.kind != "text":  # drawn by the shared chart.js on the page
-            shared["results"]["view"] = chart_view(record.question, shared["results"])
-        if results.approved is not None:
-            shared["results"]["reflections"] = list(results.approved)
     if reread or room.answers_for != record.id:
         room.answers = store.answers_by_participant(record.id)
         room.answers_for = record.id

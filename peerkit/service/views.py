@@ -5,8 +5,12 @@ No HTTP in here: handlers turn these dicts into JSON.
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..chartview import chart_view
 from ..model import PASS, question_to_dict
-from ..store import QuestionRecord
+from ..room import results_view
+from ..store import QuestionRecord, Store
 
 
 def participant_view(record: QuestionRecord) -> dict:
@@ -40,3 +44,25 @@ def facilitator_view(record: QuestionRecord) -> dict:
         "tag": record.tag,
         "question": question_to_dict(record.question),
     }
+
+
+def room_view(store: Store, code: str) -> tuple[dict, QuestionRecord | None]:
+    """What every participant of room ``code`` sees now: its current question (if open to
+    answers or past that) and the results the room core lets participants see; with the
+    question's record, or None when there is no question to show. Runs on the store thread."""
+    found = store.room(code)
+    shared: dict[str, Any] = {"room": found.code, "title": found.title, "question": None}
+    qid = found.current_question
+    record = store.question(qid) if qid else None
+    if record is None or record.state == "draft":
+        return shared, None
+    shared["question"] = participant_view(record)
+    shared["results"] = None
+    results = results_view(store, record, "participant", None, (found, store.tally(record.id)))
+    if results.tally is not None:
+        shared["results"] = results.tally.as_dict()
+        if record.question.kind != "text":  # drawn by the shared chart.js on the page
+            shared["results"]["view"] = chart_view(record.question, shared["results"])
+        if results.approved is not None:
+            shared["results"]["reflections"] = list(results.approved)
+    return shared, record
