@@ -264,7 +264,8 @@ class ScenarioVote(_AnswerWidget):
         )
         super().__init__(session, scenario_id, tag, **kwargs)
         self.options.on_submit(lambda: self._submit(self.value()))
-        _show_submit_in(self.options, self.submit)
+        if not self.watching:  # the facilitator's preview sends nothing
+            _show_submit_in(self.options, self.submit)
         self.pass_button.layout.display = "none"  # pass is one of the options
         self.options.observe(self._picked, "value")
         answer = self._preview([self.options]) if self.watching else [self.options]
@@ -316,7 +317,8 @@ class AutonomySlider(_AnswerWidget):
         self.anchor = StatusLine()
         super().__init__(session, scale_id, tag, **kwargs)
         self.slider.on_submit(lambda: self._submit(self.value()))
-        _show_submit_in(self.slider, self.submit)
+        if not self.watching:  # the facilitator's preview sends nothing
+            _show_submit_in(self.slider, self.submit)
         self.submit.disabled = not self.answered
         self.slider.observe(self._moved, "value")
         note = w.HTML(f"<p><em>{text(question.note)}</em></p>") if question.note else w.HTML()
