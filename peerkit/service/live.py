@@ -286,7 +286,7 @@ def _build(store: Store, room: LiveRoom, reread: bool) -> tuple[dict, dict[int, 
     if results.tally is not None:
         shared["results"] = results.tally.as_dict()
         if record.question.kind != "text":  # drawn by the shared chart.js on the page
-            shared["results"]["view"] = chart_view(record.question, shared["results"])
+            shared["results"]["view"] = chart_view(record.question, results.tally)
         if results.approved is not None:
             shared["results"]["reflections"] = list(results.approved)
     if reread or room.answers_for != record.id:
