@@ -30,7 +30,7 @@ from peerkit.chartview import (
     fmt,
     pre_post_view,
 )
-from peerkit.model import ChoiceQuestion, ScaleQuestion, TextQuestion
+from peerkit.model import ChoiceQuestion, ScaleQuestion, Tally, TextQuestion
 
 __all__ = [
     "HIDDEN_LABEL",
@@ -202,14 +202,14 @@ def view_png(view: Mapping, *, width: float = 7.5, dpi: int = 100) -> bytes:
 
 def poll_png(
     question: ChoiceQuestion | ScaleQuestion | TextQuestion,
-    tally: Mapping | None,
+    tally: Tally | None,
     *,
     below_minimum: int | None = None,
     hidden_from_participants: bool = False,
 ) -> bytes:
     """One question's results as PNG: the group's answers, or the waiting message when fewer
     than ``below_minimum`` answered."""
-    answered = int((tally or {}).get("answered", (tally or {}).get("n", 0)))
+    answered = tally.answered if tally is not None else 0
     state = (
         "below-minimum"
         if below_minimum is not None and answered < below_minimum

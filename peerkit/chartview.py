@@ -1,11 +1,11 @@
 """What a results chart shows, as plain data: the chart view model and its words.
 
-Nothing here draws, imports a widget or touches the network. :func:`chart_view` turns a tally
-(``Tally.as_dict()``) and the chart's state into a small JSON-able dict that the shared browser
-module ``peerkit/static/chart.js`` draws as text-bearing SVG/HTML (in the notebook, on the phone
-page and on the presenter display); :func:`describe` gives the same numbers as one sentence
-for screen readers and captions; :func:`chart_state` decides which state a chart is in (the
-room's rules for who sees what), so widgets only display the result.
+Nothing here draws, imports a widget or touches the network. :func:`chart_view` turns a typed
+tally (:data:`peerkit.model.Tally`) and the chart's state into a small JSON-able dict that the
+shared browser module ``peerkit/static/chart.js`` draws as text-bearing SVG/HTML (in the
+notebook, on the phone page and on the presenter display); :func:`describe` gives the same
+numbers as one sentence for screen readers and captions; :func:`chart_state` decides which state
+a chart is in (the room's rules for who sees what), so widgets only display the result.
 """
 
 from __future__ import annotations
@@ -13,7 +13,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from peerkit.model import PASS, ChoiceQuestion, ScaleQuestion, TextQuestion
+from peerkit.model import (
+    PASS,
+    ChoiceQuestion,
+    ChoiceTally,
+    ScaleQuestion,
+    ScaleTally,
+    Tally,
+    TextQuestion,
+    TextTally,
+    tally_from_dict,
+)
 
 __all__ = [
     "HIDDEN_LABEL",
@@ -48,7 +58,6 @@ STATES = {
     "withheld": "Results appear when the facilitator reveals them",
 }
 
-TallyDict = Mapping[str, object]
 # --------------------------------------------------------------------------- small helpers
 
 
@@ -84,23 +93,25 @@ def _int(data: Mapping, key: str) -> int:
     return int(data.get(key) or 0)
 
 
-def _check_tally(question: object, data: object, what: str) -> Mapping | None:
+def _check_tally(question: object, data: object, what: str) -> Tally | None:
+    """``data`` as a typed tally for ``question`` (the parts of a pre/post comparison arrive as
+    ``as_dict()`` and are read here once); a tally of another question is refused."""
     if data is None:
         return None
-    if not isinstance(data, Mapping):
-        raise TypeError(f"{what} must be a tally dict (Tally.as_dict()), got {type(data).__name__}")
+    if isinstance(data, Mapping):
+        data = tally_from_dict(data)
+    if not isinstance(data, ChoiceTally | ScaleTally | TextTally):
+        raise TypeError(f"{what} must be a tally (peerkit.model.Tally), got {type(data).__name__}")
     kind = getattr(question, "kind", None)
     qid = getattr(question, "id", None)
-    if data.get("kind", kind) != kind:
-        raise ValueError(
-            f"{what} is a {data.get('kind')!r} tally but {qid!r} is a {kind!r} question"
-        )
-    if data.get("question_id", qid) != qid:
-        raise ValueError(f"{what} is for {data.get('question_id')!r}, not {qid!r}")
+    if data.kind != kind:
+        raise ValueError(f"{what} is a {data.kind!r} tally but {qid!r} is a {kind!r} question")
+    if data.question_id != qid:
+        raise ValueError(f"{what} is for {data.question_id!r}, not {qid!r}")
     return data
 
 
-def _pick(question: object, tally: object, illustrative: object) -> Mapping | None:
+def _pick(question: object, tally: object, illustrative: object) -> Tally | None:
     if tally is not None and illustrative is not None:
         raise ValueError(
             "pass either a real tally or an illustrative one, not both: illustrative figures "
@@ -111,27 +122,23 @@ def _pick(question: object, tally: object, illustrative: object) -> Mapping | No
     return _check_tally(question, tally, "tally")
 
 
-def _answered(question: object, data: Mapping | None) -> int:
+def _answered(data: Tally | None) -> int:
     """Responses that gave an answer (passes excluded): what the minimum-group rule counts."""
-    if data is None:
-        return 0
-    if isinstance(question, ChoiceQuestion):
-        return sum(_choice_counts(question, data))
-    return _int(data, "n")
+    return 0 if data is None else data.answered
 
 
-def _choice_counts(question: ChoiceQuestion, data: Mapping) -> list[int]:
-    counts = data.get("counts") or {}
-    return [int(counts.get(oid) or 0) for oid in question.option_ids]
+def _choice_counts(question: ChoiceQuestion, data: ChoiceTally) -> list[int]:
+    counts = dict(data.counts)
+    return [counts.get(oid, 0) for oid in question.option_ids]
 
 
-def _histogram(question: ScaleQuestion, data: Mapping) -> list[int]:
-    found = {round(float(value), 9): int(count) for value, count in data.get("histogram") or ()}
+def _histogram(question: ScaleQuestion, data: ScaleTally) -> list[int]:
+    found = {round(value, 9): count for value, count in data.histogram}
     return [found.get(round(float(point), 9), 0) for point in question.points]
 
 
-def _withheld(question: object, data: Mapping | None, below_minimum: int | None) -> bool:
-    return below_minimum is not None and _answered(question, data) < below_minimum
+def _withheld(question: object, data: Tally | None, below_minimum: int | None) -> bool:
+    return below_minimum is not None and _answered(data) < below_minimum
 
 
 def _minimum_message(minimum: int, so_far: int) -> str:
@@ -168,11 +175,11 @@ def _own_value(question: ScaleQuestion, own_answer: object) -> float | None:
 
 def describe(
     question: ChoiceQuestion | ScaleQuestion | TextQuestion,
-    tally: TallyDict | None,
+    tally: Tally | None,
     *,
     hidden_from_participants: bool = False,
     below_minimum: int | None = None,
-    illustrative: TallyDict | None = None,
+    illustrative: Tally | None = None,
     own_answer: object = None,
     with_labels: bool = True,
 ) -> str:
@@ -191,13 +198,13 @@ def describe(
     if own_answer is not None:
         parts.append(f"{YOUR_ANSWER}: {_own_words(question, own_answer)}.")
     if below_minimum is not None and _withheld(question, data, below_minimum):
-        parts.append(_minimum_message(below_minimum, _answered(question, data)) + ".")
+        parts.append(_minimum_message(below_minimum, _answered(data)) + ".")
         return " ".join(parts)
     if data is None:
         parts.append("No responses yet.")
         return " ".join(parts)
-    passes = _int(data, "passes")
-    if isinstance(question, ChoiceQuestion):
+    passes = data.passes
+    if isinstance(data, ChoiceTally) and isinstance(question, ChoiceQuestion):
         counts = _choice_counts(question, data)
         answered = sum(counts)
         items = "; ".join(
@@ -207,13 +214,12 @@ def describe(
         )
         parts.append(f"{_plural(answered, 'answer')}. {items}.")
         parts.append(f"Pass: {passes} (not counted in the percentages).")
-        lean = data.get("lean")
-        if lean is not None:
-            parts.append(_lean_words(float(lean)) + ".")  # type: ignore[arg-type]
-    elif isinstance(question, ScaleQuestion):
+        if data.lean is not None:
+            parts.append(_lean_words(data.lean) + ".")
+    elif isinstance(data, ScaleTally) and isinstance(question, ScaleQuestion):
         parts.append(_scale_words(question, data))
     else:
-        parts.append(f"{_plural(_int(data, 'n'), 'reflection')}, {_passes(passes)}.")
+        parts.append(f"{_plural(data.answered, 'reflection')}, {_passes(passes)}.")
     return " ".join(parts)
 
 
@@ -228,9 +234,9 @@ def _own_words(question: object, own_answer: object) -> str:
     return str(own_answer)
 
 
-def _scale_words(question: ScaleQuestion, data: Mapping, label: str = "") -> str:
-    n = _int(data, "n")
-    passes = _int(data, "passes")
+def _scale_words(question: ScaleQuestion, data: ScaleTally, label: str = "") -> str:
+    n = data.n
+    passes = data.passes
     head = f"{label}: " if label else ""
     if not n:
         return f"{head}no answers yet, {_passes(passes)}."
@@ -241,8 +247,8 @@ def _scale_words(question: ScaleQuestion, data: Mapping, label: str = "") -> str
     return (
         f"{head}{_plural(n, 'answer')} on a scale from {_fmt(question.min)} "
         f"({question.low_label}) to {_fmt(question.max)} ({question.high_label}), "
-        f"{_passes(passes)}. Median {_fmt(data.get('median'))}; middle half from "
-        f"{_fmt(data.get('q1'))} to {_fmt(data.get('q3'))}. {items}."
+        f"{_passes(passes)}. Median {_fmt(data.median)}; middle half from "
+        f"{_fmt(data.q1)} to {_fmt(data.q3)}. {items}."
     )
 
 
@@ -256,7 +262,7 @@ def describe_pre_post(
     """The numbers of ``PrePostComparison.as_dict()`` as plain text (see :class:`PrePostChart`)."""
     pre, post = _pre_post(question, comparison)
     parts = [f"{HIDDEN_LABEL}."] if hidden_from_participants else []
-    fewest = min(_int(pre, "n"), _int(post, "n"))
+    fewest = min(pre.n, post.n)
     if below_minimum is not None and fewest < below_minimum:
         parts.append(_minimum_message(below_minimum, fewest) + ".")
         return " ".join(parts)
@@ -267,12 +273,12 @@ def describe_pre_post(
     return " ".join(parts)
 
 
-def _pre_post(question: ScaleQuestion, comparison: Mapping) -> tuple[Mapping, Mapping]:
+def _pre_post(question: ScaleQuestion, comparison: Mapping) -> tuple[ScaleTally, ScaleTally]:
     if not isinstance(comparison, Mapping) or "pre" not in comparison or "post" not in comparison:
         raise TypeError("comparison must be PrePostComparison.as_dict()")
     pre = _check_tally(question, comparison["pre"], "comparison['pre']")
     post = _check_tally(question, comparison["post"], "comparison['post']")
-    assert pre is not None and post is not None
+    assert isinstance(pre, ScaleTally) and isinstance(post, ScaleTally)
     return pre, post
 
 
@@ -344,7 +350,7 @@ def _percent(count: int, of: int) -> int:
 
 def chart_view(
     question: ChoiceQuestion | ScaleQuestion | TextQuestion,
-    tally: TallyDict | None,
+    tally: Tally | None,
     *,
     state: str = "shown",
     min_group: int | None = None,
@@ -361,7 +367,7 @@ def chart_view(
     if state not in STATES:
         raise ValueError(f"unknown chart state {state!r}; expected one of {sorted(STATES)}")
     data = _check_tally(question, tally, "tally")
-    answered = _answered(question, data)
+    answered = _answered(data)
     banner = STATES[state]
     if state == "below-minimum" and min_group is not None:
         banner = _minimum_message(min_group, answered)
@@ -372,7 +378,7 @@ def chart_view(
         "banner": banner,
         "status": status,
         "answered": answered,
-        "passes": _int(data, "passes") if data else 0,
+        "passes": data.passes if data else 0,
     }
     withheld = state in ("waiting", "withheld", "below-minimum") or data is None
     if state == "solo":
@@ -395,7 +401,9 @@ def chart_view(
     if own_answer is not None:
         view["own"] = _own_words(question, own_answer)
     if isinstance(question, ChoiceQuestion):
-        counts = _choice_counts(question, data) if data and not withheld else None
+        counts = None
+        if isinstance(data, ChoiceTally) and not withheld:
+            counts = _choice_counts(question, data)
         own = _own_index(question, own_answer)
         bars = []
         for index, option in enumerate(question.options):
@@ -407,8 +415,8 @@ def chart_view(
                 bar["own"] = True
             bars.append(bar)
         view["bars"] = bars
-        if counts is not None and data.get("lean") is not None:  # type: ignore[union-attr]
-            lean = float(data["lean"])  # type: ignore[arg-type,index]
+        if isinstance(data, ChoiceTally) and counts is not None and data.lean is not None:
+            lean = data.lean
             view["lean"] = {"value": round(lean, 1), "words": _lean_words(lean)}
     elif isinstance(question, ScaleQuestion):
         scale: dict = {
@@ -417,14 +425,13 @@ def chart_view(
             "low": question.low_label,
             "high": question.high_label,
         }
-        if data and not withheld:
+        if isinstance(data, ScaleTally) and not withheld:
             histogram = _histogram(question, data)
             scale["points"] = [
                 {"value": p, "count": c, "percent": _percent(c, answered)}
                 for p, c in zip(question.points, histogram, strict=True)
             ]
-            for key in ("median", "q1", "q3"):
-                scale[key] = data.get(key)
+            scale.update(median=data.median, q1=data.q1, q3=data.q3)
         own_value = _own_value(question, own_answer)
         if own_value is not None:
             scale["own"] = own_value
@@ -442,7 +449,7 @@ def pre_post_view(
 ) -> dict:
     """The before/after chart of one scale (``PrePostComparison.as_dict()``) as a view model."""
     pre, post = _pre_post(question, comparison)
-    fewest = min(_int(pre, "n"), _int(post, "n"))
+    fewest = min(pre.n, post.n)
     below = min_group is not None and fewest < min_group
     state = "below-minimum" if below else "hidden" if hidden else "shown"
     banner = _minimum_message(min_group, fewest) if below else STATES[state]  # type: ignore[arg-type]
@@ -465,12 +472,12 @@ def pre_post_view(
     if not below:
         series = []
         for name, data in (("Before", pre), ("After", post)):
-            n = _int(data, "n")
+            n = data.n
             series.append(
                 {
                     "label": name,
                     "n": n,
-                    "median": data.get("median"),
+                    "median": data.median,
                     "points": [
                         {"value": p, "count": c, "percent": _percent(c, n)}
                         for p, c in zip(question.points, _histogram(question, data), strict=True)

@@ -27,7 +27,14 @@ from . import room as rules
 from .config import data_home, read_private, write_private
 from .content import Content, load_content
 from .errors import ClientError, ServiceUnavailable
-from .model import MIN_GROUP_SIZE, Question, question_from_dict
+from .model import (
+    MIN_GROUP_SIZE,
+    ModelError,
+    Question,
+    Tally,
+    question_from_dict,
+    tally_from_dict,
+)
 from .store import Participant, QuestionRecord, SQLiteStore, Store, StoreError
 from .watcher import RoomState, Watcher
 
@@ -60,7 +67,8 @@ class QuestionInfo:
 
 @dataclass(frozen=True)
 class Results:
-    """A question's results as one viewer may see them. ``tally`` is ``Tally.as_dict()``."""
+    """A question's results as one viewer may see them: ``tally`` is the typed model tally
+    (:data:`peerkit.model.Tally`), None while it is withheld from this viewer."""
 
     question_id: int
     version: int
@@ -68,7 +76,7 @@ class Results:
     revealed: bool
     min_group: int
     visible_to_participants: bool
-    tally: dict | None
+    tally: Tally | None
     reflections: list = field(default_factory=list)
 
 
@@ -165,8 +173,8 @@ class Session(abc.ABC):
             watcher.stop()
 
 
-def _results(data: dict) -> Results:
-    """Results from the room's view of them (``ResultsView.as_dict()``, as the service sends)."""
+def _results(data: dict, tally: Tally | None) -> Results:
+    """Results from the room's view of them (``ResultsView.as_dict()``) with ``tally``."""
     return Results(
         data["question"],
         data["version"],
@@ -174,9 +182,21 @@ def _results(data: dict) -> Results:
         data["revealed"],
         data["min_group"],
         data["visible_to_participants"],
-        data.get("tally"),
+        tally,
         data.get("reflections", []),
     )
+
+
+def _remote_results(data: dict) -> Results:
+    """Results as the service sends them, its tally parsed once here into the typed tally."""
+    sent = data.get("tally")
+    try:
+        tally = None if sent is None else tally_from_dict(sent)
+    except ModelError as exc:
+        raise ClientError(
+            "bad_response", f"the poll service sent a malformed tally: {exc.message}"
+        ) from None
+    return _results(data, tally)
 
 
 def _info(record: QuestionRecord) -> QuestionInfo:
@@ -289,7 +309,7 @@ class LocalSession(Session):
     def results(self, question_id: int) -> Results:
         record = self._call(self.store.question, question_id)
         view = self._call(rules.results_view, self.store, record, self.role, self.content.safety)
-        return _results(view.as_dict())
+        return _results(view.as_dict(), view.tally)
 
     def room_state(self) -> RoomState:
         from .feed import room_feed
@@ -441,7 +461,7 @@ class RemoteSession(Session):
         return self._request("GET", f"/questions/{question_id}/response")["answer"]
 
     def results(self, question_id: int) -> Results:
-        return _results(self._request("GET", f"/questions/{question_id}/results"))
+        return _remote_results(self._request("GET", f"/questions/{question_id}/results"))
 
     def pre_post(self, content_id: str) -> dict:
         return self._request("GET", f"/rooms/{self.room}/pre-post/{content_id}")["comparison"]
@@ -460,7 +480,7 @@ class RemoteSession(Session):
         return RoomState.from_dict(data)
 
     async def aresults(self, question_id: int) -> Results:
-        return _results(await self._fetch(f"/questions/{question_id}/results", self.timeout))
+        return _remote_results(await self._fetch(f"/questions/{question_id}/results", self.timeout))
 
     async def amy_answer(self, question_id: int) -> object:
         return (await self._fetch(f"/questions/{question_id}/response", self.timeout))["answer"]

@@ -12,7 +12,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 __all__ = [
     "MIN_GROUP_SIZE",
@@ -27,6 +27,7 @@ __all__ = [
     "ResponseError",
     "ScaleQuestion",
     "ScaleTally",
+    "Tally",
     "TextQuestion",
     "TextTally",
     "compare_pre_post",
@@ -34,6 +35,7 @@ __all__ = [
     "question_to_dict",
     "results_visible",
     "tally",
+    "tally_from_dict",
 ]
 
 #: Results are shown to participants only once at least this many people have responded.
@@ -449,6 +451,31 @@ class ChoiceTally:
     lean: float | None
     kind: Literal["choice"] = field(default="choice", init=False)
 
+    def __post_init__(self) -> None:
+        # Held as the JSON carries it, so a tally read back from the service equals the original.
+        object.__setattr__(self, "counts", tuple(self.counts))
+        if self.lean is not None:
+            object.__setattr__(self, "lean", round(float(self.lean), 2))
+
+    @classmethod
+    def from_dict(cls, data: object) -> ChoiceTally:
+        """The tally of :meth:`as_dict` (the service's JSON); :class:`ModelError` if malformed."""
+        body = _tally_body(data, "choice")
+        counts = body["counts"]
+        if not isinstance(counts, Mapping):
+            raise ModelError(f"'counts' must be an object, not {json_kind(counts)}", "tally.counts")
+        pairs = tuple(
+            (_tally_key(key, "an option id", "tally.counts"), _count(value, f"tally.counts.{key}"))
+            for key, value in counts.items()
+        )
+        result = cls(
+            _tally_id(body),
+            pairs,
+            _count(body["passes"], "tally.passes"),
+            _maybe_number(body["lean"], "tally.lean"),
+        )
+        return _agrees(result, body)
+
     @property
     def answered(self) -> int:
         """Responses that chose an option (passes excluded)."""
@@ -492,6 +519,32 @@ class ScaleTally:
     histogram: tuple[tuple[float, int], ...]
     kind: Literal["scale"] = field(default="scale", init=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "histogram", tuple(self.histogram))
+        if self.mean is not None:  # held as the JSON carries it (see ChoiceTally)
+            object.__setattr__(self, "mean", round(float(self.mean), 2))
+
+    @classmethod
+    def from_dict(cls, data: object) -> ScaleTally:
+        """The tally of :meth:`as_dict` (the service's JSON); :class:`ModelError` if malformed."""
+        body = _tally_body(data, "scale")
+        histogram = body["histogram"]
+        if not isinstance(histogram, list) or not all(
+            isinstance(pair, list | tuple) and len(pair) == 2 for pair in histogram
+        ):
+            raise ModelError("'histogram' must be [value, count] pairs", "tally.histogram")
+        result = cls(
+            _tally_id(body),
+            _count(body["n"], "tally.n"),
+            _count(body["passes"], "tally.passes"),
+            *(_maybe_number(body[key], f"tally.{key}") for key in ("median", "q1", "q3", "mean")),
+            tuple(
+                (_number(value, "tally.histogram"), _count(count, "tally.histogram"))
+                for value, count in histogram
+            ),
+        )
+        return _agrees(result, body)
+
     @property
     def answered(self) -> int:
         return self.n
@@ -524,6 +577,13 @@ class TextTally:
     passes: int
     kind: Literal["text"] = field(default="text", init=False)
 
+    @classmethod
+    def from_dict(cls, data: object) -> TextTally:
+        """The tally of :meth:`as_dict` (the service's JSON); :class:`ModelError` if malformed."""
+        body = _tally_body(data, "text")
+        n, passes = _count(body["n"], "tally.n"), _count(body["passes"], "tally.passes")
+        return _agrees(cls(_tally_id(body), n, passes), body)
+
     @property
     def answered(self) -> int:
         return self.n
@@ -543,6 +603,86 @@ class TextTally:
 
 
 Tally = ChoiceTally | ScaleTally | TextTally
+_T = TypeVar("_T", ChoiceTally, ScaleTally, TextTally)
+
+_TALLY_KINDS: dict[str, type[ChoiceTally] | type[ScaleTally] | type[TextTally]] = {
+    "choice": ChoiceTally,
+    "scale": ScaleTally,
+    "text": TextTally,
+}
+
+
+def tally_from_dict(data: object) -> Tally:
+    """Any tally's :meth:`as_dict` (as the service sends it) back as the same frozen tally.
+
+    Strict: a missing or mistyped field, or figures that disagree with each other (a total that
+    is not answers plus passes), raise :class:`ModelError` naming the field.
+    """
+    if not isinstance(data, Mapping):
+        raise ModelError(f"a tally must be an object, not {json_kind(data)}", "tally")
+    kind = data.get("kind")
+    if kind not in _TALLY_KINDS:
+        raise ModelError(
+            f"a tally's 'kind' must be choice, scale or text, got {kind!r}", "tally.kind"
+        )
+    return _TALLY_KINDS[kind].from_dict(data)
+
+
+def _tally_body(data: object, kind: str) -> Mapping:
+    """``data`` checked to be a whole ``kind`` tally: an object with every field as_dict writes."""
+    if not isinstance(data, Mapping):
+        raise ModelError(f"a tally must be an object, not {json_kind(data)}", "tally")
+    if data.get("kind") != kind:
+        raise ModelError(f"expected a {kind} tally, got kind {data.get('kind')!r}", "tally.kind")
+    fields = {
+        "choice": ("question_id", "total", "answered", "passes", "counts", "percentages", "lean"),
+        "scale": ("question_id", "total", "n", "passes", "median", "q1", "q3", "mean", "histogram"),
+        "text": ("question_id", "total", "n", "passes"),
+    }[kind]
+    missing = [name for name in fields if name not in data]
+    if missing:
+        raise ModelError(
+            f"the {kind} tally has no {', '.join(map(repr, missing))}", f"tally.{missing[0]}"
+        )
+    return data
+
+
+def _tally_id(body: Mapping) -> str:
+    return _tally_key(body["question_id"], "the tally's question id", "tally.question_id")
+
+
+def _tally_key(value: object, what: str, where: str) -> str:
+    try:
+        return _check_id(value, what)
+    except ModelError as exc:
+        raise ModelError(exc.message, where) from None
+
+
+def _count(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ModelError(f"'{where}' must be a whole number of 0 or more, got {value!r}", where)
+    return value
+
+
+def _number(value: object, where: str) -> float:
+    if not _is_number(value):
+        raise ModelError(f"'{where}' must be a number, got {value!r}", where)
+    return float(value)  # type: ignore[arg-type]
+
+
+def _maybe_number(value: object, where: str) -> float | None:
+    return None if value is None else _number(value, where)
+
+
+def _agrees(result: _T, body: Mapping) -> _T:
+    """``result``, once the figures ``body`` repeats (total, answered, shares) match it."""
+    for name, value in result.as_dict().items():
+        if body[name] != value:
+            raise ModelError(
+                f"the tally's {name!r} is {body[name]!r} but its other figures make it {value!r}",
+                f"tally.{name}",
+            )
+    return result
 
 
 def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:

@@ -135,9 +135,9 @@ def report_html(session: Session) -> str:
             continue
         results = session.results(info.id)
         min_group = results.min_group  # the room's, the same for every question
-        tally = results.tally or {}
+        tally = results.tally
         question = info.question
-        enough = tally.get("answered", tally.get("n", 0)) >= results.min_group
+        enough = tally is not None and tally.answered >= results.min_group
         png = charts.poll_png(question, tally, below_minimum=results.min_group)
         if not enough:
             text = f"Fewer than {results.min_group} answers; results are not shown."

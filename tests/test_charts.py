@@ -124,7 +124,7 @@ def test_chart_state(facts: dict, state: str) -> None:
 
 def test_choice_view_has_letters_counts_percentages_and_lean() -> None:
     question = housing_call()
-    view = chart_view(question, tally(question, GROUP).as_dict(), status="Open")
+    view = chart_view(question, tally(question, GROUP), status="Open")
     assert view["kind"] == "choice" and view["state"] == "shown" and view["banner"] == ""
     assert [(b["letter"], b["count"], b["percent"]) for b in view["bars"]] == [
         ("a", 3, 25),
@@ -145,7 +145,7 @@ def test_choice_view_has_letters_counts_percentages_and_lean() -> None:
 
 def test_withheld_views_carry_no_numbers() -> None:
     question = housing_call()
-    data = tally(question, GROUP).as_dict()
+    data = tally(question, GROUP)
     for state in ("waiting", "withheld", "below-minimum"):
         view = chart_view(question, data, state=state, min_group=20)
         assert all("count" not in bar for bar in view["bars"]), state
@@ -158,7 +158,7 @@ def test_withheld_views_carry_no_numbers() -> None:
 
 def test_hidden_and_illustrative_views_say_so() -> None:
     question = housing_call()
-    data = tally(question, GROUP).as_dict()
+    data = tally(question, GROUP)
     hidden = chart_view(question, data, state="hidden")
     assert hidden["banner"] == "Hidden from participants"
     assert hidden["caption"].startswith("Hidden from participants.")
@@ -171,7 +171,7 @@ def test_hidden_and_illustrative_views_say_so() -> None:
 
 def test_scale_view_has_distribution_median_and_quartiles() -> None:
     question = autonomy_control()
-    view = chart_view(question, tally(question, SCALE_VALUES).as_dict(), own_answer=6)
+    view = chart_view(question, tally(question, SCALE_VALUES), own_answer=6)
     scale = view["scale"]
     assert (scale["median"], scale["q1"], scale["q3"], scale["own"]) == (6, 5, 7, 6)
     assert len(scale["points"]) == 11 and scale["points"][6] == {
@@ -192,7 +192,15 @@ def test_pre_post_view_has_both_rounds_and_the_shift() -> None:
 
 def test_a_tally_for_another_question_is_refused() -> None:
     with pytest.raises(ValueError, match="is for"):
-        chart_view(housing_call(), tally(unplaced(), ["a"]).as_dict())
+        chart_view(housing_call(), tally(unplaced(), ["a"]))
+
+
+def test_chart_view_reads_the_typed_tally_and_its_json_alike() -> None:
+    question = housing_call()
+    typed = tally(question, GROUP)
+    assert chart_view(question, typed.as_dict()) == chart_view(question, typed)
+    with pytest.raises(TypeError, match="must be a tally"):
+        chart_view(question, [("a", 1)])  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- static PNGs
@@ -201,14 +209,10 @@ def test_a_tally_for_another_question_is_refused() -> None:
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: static.poll_png(housing_call(), tally(housing_call(), GROUP).as_dict()),
-        lambda: static.poll_png(
-            autonomy_control(), tally(autonomy_control(), SCALE_VALUES).as_dict()
-        ),
-        lambda: static.poll_png(reflection(), tally(reflection(), ["x", "y"]).as_dict()),
-        lambda: static.poll_png(
-            housing_call(), tally(housing_call(), GROUP).as_dict(), below_minimum=50
-        ),
+        lambda: static.poll_png(housing_call(), tally(housing_call(), GROUP)),
+        lambda: static.poll_png(autonomy_control(), tally(autonomy_control(), SCALE_VALUES)),
+        lambda: static.poll_png(reflection(), tally(reflection(), ["x", "y"])),
+        lambda: static.poll_png(housing_call(), tally(housing_call(), GROUP), below_minimum=50),
         lambda: static.pre_post_png(autonomy_control(), pre_post_comparison()),
     ],
     ids=["choice", "scale", "text", "below-minimum", "pre-post"],
@@ -271,12 +275,12 @@ def _draw(page, views: list[dict]) -> None:
 
 def _views() -> list[dict]:
     question, scale = housing_call(), autonomy_control()
-    data = tally(question, GROUP).as_dict()
+    data = tally(question, GROUP)
     return [
         chart_view(question, data, state="hidden", status="Open · 13 responses"),
         chart_view(question, data, state="illustrative", own_answer="c"),
         chart_view(question, data, state="below-minimum", min_group=20),
-        chart_view(scale, tally(scale, SCALE_VALUES).as_dict(), own_answer=5),
+        chart_view(scale, tally(scale, SCALE_VALUES), own_answer=5),
         pre_post_view(scale, pre_post_comparison()),
     ]
 
@@ -301,7 +305,7 @@ def test_chart_js_redraw_keeps_its_live_region(page) -> None:
     page.evaluate("window.region = document.querySelector('[role=status]')")
     page.evaluate(
         "view => window.drawChart(document.querySelector('#out section'), view)",
-        chart_view(question, tally(question, GROUP).as_dict(), state="hidden"),
+        chart_view(question, tally(question, GROUP), state="hidden"),
     )
     assert page.evaluate("window.region === document.querySelector('[role=status]')")
     assert page.inner_text("[role=status]") == "Hidden from participants"
@@ -318,7 +322,7 @@ def test_chart_js_passes_axe(page) -> None:
 
 
 def test_describe_choice_gives_counts_percentages_passes_and_lean() -> None:
-    text = charts.describe(housing_call(), tally(housing_call(), GROUP).as_dict())
+    text = charts.describe(housing_call(), tally(housing_call(), GROUP))
     assert "12 answers" in text
     assert "a: 3 (25%) — I'd ring the housing office myself" in text
     assert "b: 0 (0%)" in text
@@ -331,15 +335,15 @@ def test_describe_choice_gives_counts_percentages_passes_and_lean() -> None:
 
 def test_describe_lean_towards_controlling_and_none() -> None:
     question = housing_call()
-    low = charts.describe(question, tally(question, votes(a=3, b=1)).as_dict())
+    low = charts.describe(question, tally(question, votes(a=3, b=1)))
     assert "Group leans 1.5 of 10 towards controlling / rescuing" in low
     # Only unplaced options chosen: there is no lean to report.
-    assert "leans" not in charts.describe(question, tally(question, ["d"]).as_dict())
+    assert "leans" not in charts.describe(question, tally(question, ["d"]))
 
 
 def test_describe_withholds_what_the_chart_withholds() -> None:
     question = housing_call()
-    data = tally(question, ["a", "c", PASS]).as_dict()
+    data = tally(question, ["a", "c", PASS])
     text = charts.describe(question, data, below_minimum=3, hidden_from_participants=True)
     assert "Results appear once at least 3 people have answered (2 so far)" in text
     assert "Hidden from participants" in text
@@ -349,9 +353,7 @@ def test_describe_withholds_what_the_chart_withholds() -> None:
 
 def test_describe_illustrative_and_own_answer() -> None:
     question = housing_call()
-    text = charts.describe(
-        question, None, illustrative=tally(question, GROUP).as_dict(), own_answer="c"
-    )
+    text = charts.describe(question, None, illustrative=tally(question, GROUP), own_answer="c")
     assert text.startswith("Illustrative example group, not real responses.")
     assert "Your answer: c — I'd ask what feels hardest about the call." in text
     assert "c: 6 (50%)" in text
@@ -359,7 +361,7 @@ def test_describe_illustrative_and_own_answer() -> None:
 
 def test_describe_scale() -> None:
     question = autonomy_control()
-    text = charts.describe(question, tally(question, SCALE_VALUES).as_dict(), own_answer=5)
+    text = charts.describe(question, tally(question, SCALE_VALUES), own_answer=5)
     assert "9 answers" in text
     assert "2 passes" in text
     assert "Median 6; middle half from 5 to 7" in text
@@ -369,7 +371,7 @@ def test_describe_scale() -> None:
 
 
 def test_describe_text_and_nothing_yet() -> None:
-    text = charts.describe(reflection(), tally(reflection(), ["a", "b", PASS]).as_dict())
+    text = charts.describe(reflection(), tally(reflection(), ["a", "b", PASS]))
     assert text == "2 reflections, 1 pass."
     assert charts.describe(housing_call(), None) == "No responses yet."
 

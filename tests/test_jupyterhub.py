@@ -362,7 +362,7 @@ def test_a_workshop_on_jupyterhub(hub: Hub) -> None:
 
     tally = facilitator.json(
         f"""
-        print(json.dumps(session.results({room["question"]}).tally))
+        print(json.dumps(session.results({room["question"]}).tally.as_dict()))
         """
     )
     assert tally["answered"] == 1 and tally["counts"]["a"] == 1

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from peerkit.model import (
     PASS,
     ChoiceQuestion,
+    ChoiceTally,
     ModelError,
     Option,
     ResponseError,
     ScaleQuestion,
+    ScaleTally,
     TextQuestion,
+    TextTally,
     compare_pre_post,
     question_from_dict,
     question_to_dict,
     results_visible,
     tally,
+    tally_from_dict,
 )
 
 
@@ -215,3 +222,87 @@ def test_question_round_trips_through_dict(question: object) -> None:
 def test_question_from_dict_rejects_bad_input(data: object, message: str) -> None:
     with pytest.raises(ModelError, match=message):
         question_from_dict(data)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- tallies as JSON
+
+TEXT = TextQuestion(id="closing", prompt="What will you try?")
+TALLIES = {
+    "choice": tally(choice(), ["a", "b", "b", "c", PASS]),  # lean 4.75
+    "choice, a third": tally(choice(), ["a", "b", "c"]),  # lean 4.666..., shares of 33.3%
+    "choice, no answers": tally(choice(), []),
+    "choice, off the spectrum": tally(choice(4), ["d", PASS]),
+    "scale": tally(scale(), [2, 4, 4, 6, 9, PASS]),
+    "scale, a mean of thirds": tally(scale(), [1, 2, 2]),
+    "scale, half steps": tally(scale(step=0.5), [0.5, 7.5]),
+    "scale, passes only": tally(scale(), [PASS]),
+    "text": tally(TEXT, ["One thing", PASS]),
+    "text, nobody": tally(TEXT, []),
+}
+
+
+@pytest.mark.parametrize("name", TALLIES)
+def test_tally_round_trips_through_the_services_json(name: str) -> None:
+    original = TALLIES[name]
+    sent = json.loads(json.dumps(original.as_dict()))  # what the service's reply carries
+    parsed = tally_from_dict(sent)
+    assert parsed == original and type(parsed) is type(original)
+    assert type(original).from_dict(sent) == original
+    assert parsed.as_dict() == original.as_dict()
+
+
+def test_tallies_hold_what_the_json_carries() -> None:
+    thirds = TALLIES["choice, a third"]
+    assert isinstance(thirds, ChoiceTally) and thirds.lean == 4.67
+    mean = TALLIES["scale, a mean of thirds"]
+    assert isinstance(mean, ScaleTally) and mean.mean == 1.67
+
+
+def _sent(name: str, **changes: object) -> dict:
+    data = TALLIES[name].as_dict()
+    data.update(changes)
+    return data
+
+
+def _without(name: str, key: str) -> dict:
+    data = TALLIES[name].as_dict()
+    del data[key]
+    return data
+
+
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        (None, "tally", "a tally must be an object, not null"),
+        ([1, 2], "tally", "a tally must be an object, not an array"),
+        (_sent("choice", kind="poll"), "tally.kind", "'kind' must be choice, scale or text"),
+        (_without("choice", "counts"), "tally.counts", "the choice tally has no 'counts'"),
+        (_without("scale", "histogram"), "tally.histogram", "has no 'histogram'"),
+        (_without("text", "n"), "tally.n", "the text tally has no 'n'"),
+        (_sent("choice", question_id="Not An Id"), "tally.question_id", "lowercase letters"),
+        (_sent("choice", counts={"A!": 1}), "tally.counts", "an option id must be"),
+        (_sent("choice", counts=[1, 2]), "tally.counts", "'counts' must be an object"),
+        (_sent("choice", counts={"a": -1, "b": 2}), "tally.counts.a", "0 or more, got -1"),
+        (_sent("choice", counts={"a": 1.5}), "tally.counts.a", "whole number"),
+        (_sent("choice", passes=True), "tally.passes", "whole number"),
+        (_sent("choice", lean="high"), "tally.lean", "must be a number"),
+        (_sent("choice", total=9), "tally.total", "'total' is 9 but its other figures make it 5"),
+        (_sent("choice", percentages={"a": 50.0}), "tally.percentages", "'percentages' is"),
+        (_sent("scale", histogram=[[1, 2, 3]]), "tally.histogram", "[value, count] pairs"),
+        (_sent("scale", histogram=[["x", 1]]), "tally.histogram", "must be a number"),
+        (_sent("scale", median="4"), "tally.median", "must be a number"),
+        (_sent("scale", n=6), "tally.total", "'total' is 6 but its other figures make it 7"),
+        (_sent("text", n="1"), "tally.n", "whole number"),
+    ],
+)
+def test_tally_from_dict_names_what_is_wrong(data: object, field: str, message: str) -> None:
+    with pytest.raises(ModelError, match=re.escape(message)) as caught:
+        tally_from_dict(data)
+    assert caught.value.field == field
+
+
+def test_each_tally_kind_reads_only_its_own_kind() -> None:
+    with pytest.raises(ModelError, match="expected a scale tally, got kind 'choice'"):
+        ScaleTally.from_dict(TALLIES["choice"].as_dict())
+    with pytest.raises(ModelError, match="expected a text tally"):
+        TextTally.from_dict(TALLIES["scale"].as_dict())

@@ -34,6 +34,7 @@ import pytest
 import tornado.httpserver
 import tornado.netutil
 
+from peerkit.client import ClientError, RemoteSession
 from peerkit.content import Content, load_content
 from peerkit.model import PASS
 from peerkit.service import make_app
@@ -667,6 +668,29 @@ def test_one_rooms_facilitator_cannot_touch_another_room(api: LiveService) -> No
 
 
 # --------------------------------------------------------------------------- responding
+
+
+def test_sessions_read_the_services_tally_once_into_the_typed_tally(
+    api: LiveService, content: Content, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = api.room()
+    token = api.join(room.code)
+    qid = api.opened(room, "housing-call")
+    api.answered(qid, token, "c")
+    session = RemoteSession(api.base, room.code, facilitator_key=room.key, content=content)
+    try:
+        results = session.results(qid)
+        assert results.tally == api.store.tally(qid)  # the same frozen tally as the room core's
+        assert results.tally.as_dict() == api.results(qid, room.key)["tally"]  # JSON unchanged
+        assert asyncio.run(session.aresults(qid)).tally == results.tally
+        sent = api.results(qid, room.key)
+        sent["tally"]["total"] = 7
+        monkeypatch.setattr(session, "_request", lambda *args, **kwargs: sent)
+        with pytest.raises(ClientError, match="malformed tally: the tally's 'total' is 7") as bad:
+            session.results(qid)
+        assert bad.value.code == "bad_response"
+    finally:
+        session.close()
 
 
 def test_respond_revote_and_read_back(api: LiveService) -> None:

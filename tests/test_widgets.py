@@ -167,10 +167,10 @@ def test_chart_follows_a_rehearsal_room(content) -> None:
     info = session.question("housing-call")
     session.act(info.id, "open")
     chart.refresh()
-    assert chart.tally["total"] == 25
+    assert chart.tally.total == 25
     assert chart.view["state"] == "hidden" and chart.view["banner"] == "Hidden from participants"
     assert "hidden from participants" in chart.view["status"]
-    counts = chart.tally["counts"]
+    counts = dict(chart.tally.counts)
     assert _bars(chart) == {option: counts.get(option, 0) for option in _bars(chart)}
     for option_id, count in counts.items():
         assert f"{option_id}: {count}" in chart.view["caption"]
@@ -205,7 +205,7 @@ def test_chart_follows_the_watcher_and_coalesces(content) -> None:
         for answer in ("a", "b", "a"):  # a burst: drawn once, after the opening
             _arrive(session, info.id, [answer])
         for _ in range(100):
-            if (chart.tally or {}).get("total") == 13:
+            if chart.tally is not None and chart.tally.total == 13:
                 break
             await asyncio.sleep(0.02)
         assert chart.redraws - before <= 2
@@ -215,7 +215,7 @@ def test_chart_follows_the_watcher_and_coalesces(content) -> None:
         return chart
 
     chart = asyncio.run(run())
-    assert chart.tally["total"] == 13
+    assert chart.tally.total == 13
 
 
 def test_solo_chart_is_labelled_illustrative(solo: LocalSession) -> None:
@@ -269,9 +269,9 @@ def test_console_runs_a_question(content) -> None:
     console.do("reveal")
     assert "shown to participants" in console.state_label.value
     console.do("reset")
-    assert session.results(session.question(console.current).id).tally["total"] == 12
+    assert session.results(session.question(console.current).id).tally.total == 12
     console.confirm_reset.click()
-    assert session.results(session.question(console.current).id).tally["total"] == 0
+    assert session.results(session.question(console.current).id).tally.total == 0
     console.buttons["next"].click()
     assert console.current == scenario_ids[1]
 
@@ -386,7 +386,7 @@ def test_group_mode_vote_reaches_the_service(room, content, tmp_path, monkeypatc
     vote.options.value = "c"
     vote.submit.click()
     results = facilitator.results(info.id)
-    assert results.tally["counts"]["c"] == 1 and results.tally["total"] == 1
+    assert dict(results.tally.counts)["c"] == 1 and results.tally.total == 1
     assert facilitator.participant_count() == 1
     again = RemoteSession(room["url"], room["code"], content=content)
     assert again.my_answer(info.id) == "c", "a restarted kernel keeps its anonymous token"
@@ -430,7 +430,7 @@ def test_thirty_participants_reach_the_facilitator_chart(
     async def watch() -> float:
         chart = LivePollChart(facilitator, "useless")
         try:
-            while (chart.tally or {}).get("total", 0) < 30:
+            while chart.tally is None or chart.tally.total < 30:
                 await asyncio.sleep(0.01)
             return time.monotonic()
         finally:
@@ -480,7 +480,7 @@ def test_console_runs_the_pre_post_slider(module: str, tag: str) -> None:
     console.do("open")
     info = session.question(scale_id, tag)
     assert info.state == "open" and info.tag == tag
-    assert session.results(info.id).tally["total"] == 5
+    assert session.results(info.id).tally.total == 5
 
 
 def test_chart_reconnects_by_itself(room, content, tmp_path, monkeypatch) -> None:
@@ -504,7 +504,7 @@ def test_chart_reconnects_by_itself(room, content, tmp_path, monkeypatch) -> Non
             call_json(
                 f"{room['url']}/api/v1/questions/{info.id}/response", "PUT", {"answer": "b"}, token
             )
-            while (chart.tally or {}).get("total", 0) < 1:
+            while chart.tally is None or chart.tally.total < 1:
                 await asyncio.sleep(0.05)
             return during, chart
         finally:
@@ -512,7 +512,7 @@ def test_chart_reconnects_by_itself(room, content, tmp_path, monkeypatch) -> Non
 
     during, chart = asyncio.run(asyncio.wait_for(run(), 10))
     assert "cannot be reached" in during and "Reconnecting" in during
-    assert chart.tally["counts"]["b"] == 1
+    assert dict(chart.tally.counts)["b"] == 1
     assert "Reconnecting" not in chart.view["status"]
 
 

@@ -11,7 +11,7 @@ import traitlets
 
 from ..chartview import chart_state, chart_view, pre_post_view
 from ..client import ClientError, Session
-from ..model import ScaleQuestion
+from ..model import ScaleQuestion, Tally
 from ..model import tally as make_tally
 from ..watcher import QuestionState, Update
 from .common import STATIC
@@ -31,7 +31,7 @@ class ChartWidget(anywidget.AnyWidget):
     )
 
 
-def question_status(question: QuestionState | None, tally: dict | None, facilitator: bool) -> str:
+def question_status(question: QuestionState | None, tally: Tally | None, facilitator: bool) -> str:
     """The short line above a chart: the question's state, and for the facilitator whether
     participants see the results and how many responded."""
     if question is None:
@@ -40,7 +40,7 @@ def question_status(question: QuestionState | None, tally: dict | None, facilita
     if not facilitator or question.state == "draft":
         return words
     seen = "shown to participants" if question.revealed else "hidden from participants"
-    total = (tally or {}).get("total", 0)
+    total = tally.total if tally is not None else 0
     return f"{words} · {seen} · {total} {'response' if total == 1 else 'responses'}"
 
 
@@ -54,7 +54,7 @@ class LivePollChart(ChartWidget):
 
     content_id = traitlets.Unicode(help="The scenario, scale or prompt id.").tag(sync=True)
     tag = traitlets.Unicode("").tag(sync=True)
-    tally = traitlets.Dict(allow_none=True, default_value=None, help="The tally last shown.")
+    tally = traitlets.Any(None, allow_none=True, help="The tally last shown (a model Tally).")
     version = traitlets.Int(-1, help="The results version last shown.")
     redraws = traitlets.Int(0, help="How many different views the chart has been sent.")
 
@@ -138,7 +138,7 @@ class LivePollChart(ChartWidget):
                 solo=False,
                 opened=question is not None and question.state != "draft",
                 revealed=bool(question and question.revealed),
-                answered=int((tally or {}).get("answered", (tally or {}).get("n", 0))),
+                answered=tally.answered if tally is not None else 0,
                 min_group=results.min_group if results is not None else 0,
                 has_tally=tally is not None,
                 respect_minimum=self.respect_minimum,
@@ -157,7 +157,7 @@ class LivePollChart(ChartWidget):
             )
         )
 
-    def _illustrative(self) -> dict | None:
+    def _illustrative(self) -> Tally | None:
         examples = self.session.content.examples
         if self.content_id in examples.choices:
             counts = examples.choices[self.content_id]
@@ -166,7 +166,7 @@ class LivePollChart(ChartWidget):
             answers = list(examples.scales[self.content_id])
         else:
             return None
-        return make_tally(self.question, answers).as_dict()
+        return make_tally(self.question, answers)
 
     def _show_compare(self, update: Update) -> None:
         if self.session.mode == "solo":

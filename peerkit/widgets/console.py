@@ -168,7 +168,8 @@ class FacilitatorConsole(w.VBox):
             if question.revealed
             else "results hidden from participants"
         )
-        total = (results.tally or {}).get("total", 0) if results is not None else 0
+        tally = results.tally if results is not None else None
+        total = tally.total if tally is not None else 0
         noun = "response" if total == 1 else "responses"
         self.state_label.show("info", f"{state} · {shown} · {total} {noun}")
         self._show_reflections(results)

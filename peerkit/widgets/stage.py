@@ -87,7 +87,7 @@ class QuestionControls(w.VBox):
         if self.status.kind == "error":
             self.status.show("", "")
         tally = update.results.tally if update.results is not None else None
-        self.answers = int((tally or {}).get("total", 0))
+        self.answers = tally.total if tally is not None else 0
         self._shown(update.question)
 
     def _shown(self, question: QuestionState | None) -> None:
