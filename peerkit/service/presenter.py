@@ -26,18 +26,19 @@ from ..chartview import pre_post_view
 from ..store import Store, StoreError
 from .base import CODE, PAGE_CSP, ApiError, BaseHandler
 from .pages import STATIC
-from .views import room_snapshot
+from .live import LiveRoom, build_view
 
 
-def screen_view(store: Store, code: str, snapshots: dict) -> dict:
-    """What the room's screen shows now (runs on the store thread)."""
-    snap = room_snapshot(store, code, snapshots)
+def screen_view(store: Store, code: str) -> dict:
+    """What the room's screen shows now (runs on the store thread): the participants' view,
+    built afresh, and more."""
     room = store.room(code)
-    view = dict(snap.shared)
+    shared, answers = build_view(store, LiveRoom(room.code), reread=True)
+    view = dict(shared)
     view.update(
         min_group=room.min_group,
         participants=store.participant_count(code),
-        answers=len(snap.answers) if view["question"] is not None else 0,
+        answers=len(answers) if view["question"] is not None else 0,
         shift=None,
     )
     view["chart"] = view["pre_post"] = None
@@ -66,7 +67,7 @@ def _shift(store: Store, code: str, question: dict) -> dict | None:
     return comparison.as_dict()
 
 
-def _screen_for(store: Store, code: str, secret: str | None, snapshots: dict) -> dict | None:
+def _screen_for(store: Store, code: str, secret: str | None) -> dict | None:
     """The screen, or None when ``secret`` is neither the room's presenter token nor its
     facilitator key (``secret`` None: the caller was let in by hub sign-in)."""
     if secret is not None and not (
@@ -74,7 +75,7 @@ def _screen_for(store: Store, code: str, secret: str | None, snapshots: dict) ->
     ):
         store.room(code)  # an unknown room is a 404 rather than a 403
         return None
-    return screen_view(store, code, snapshots)
+    return screen_view(store, code)
 
 
 def _etag(view: dict) -> str:
@@ -92,7 +93,7 @@ class ScreenHandler(BaseHandler):
         deadline = asyncio.get_running_loop().time() + wait
         while True:
             changed = self.worker.changed(code.upper())  # taken before reading: no missed wake-up
-            view = await self.call(_screen_for, self.store, code, secret, self.service.snapshots)
+            view = await self.call(_screen_for, self.store, code, secret)
             if view is None:
                 raise ApiError(
                     403,
