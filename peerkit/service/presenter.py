@@ -25,8 +25,8 @@ from .. import room as rules
 from ..chartview import pre_post_view
 from ..store import Store, StoreError
 from .base import CODE, PAGE_CSP, ApiError, BaseHandler
-from .pages import STATIC
 from .live import LiveRoom, build_view
+from .pages import STATIC
 
 
 def screen_view(store: Store, code: str) -> dict:
