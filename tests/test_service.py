@@ -1974,3 +1974,20 @@ def test_acknowledged_responses_survive_sigkill(tmp_path: Path) -> None:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+
+def test_the_service_tunes_the_garbage_collector_for_many_connections():
+    """`peerkit serve` collects the oldest generation rarely and freezes its start-up objects
+    (full collections over thousands of open pages' objects were the service's long pauses)."""
+    import gc
+
+    from peerkit.service.server import GC_THRESHOLDS, tune_gc
+
+    before = gc.get_threshold()
+    try:
+        tune_gc()
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

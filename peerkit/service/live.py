@@ -213,7 +213,7 @@ class LiveRooms:
                 reread, room.reread = room.reread, False
                 room.last_build = time.monotonic()
                 try:
-                    shared, answers = await self.worker.run(_build, self.store, room, reread)
+                    shared, answers = await self.worker.run(build_view, self.store, room, reread)
                 except RoomNotFound:
                     self._gone(room)
                     return
@@ -268,7 +268,7 @@ def _role_of(store: Store, code: str, secret: str) -> tuple[str, str, int | None
         return None
 
 
-def _build(store: Store, room: LiveRoom, reread: bool) -> tuple[dict, dict[int, Any]]:
+def build_view(store: Store, room: LiveRoom, reread: bool) -> tuple[dict, dict[int, Any]]:
     """The room's participant view, and the own-answer table for its question (kept, and kept
     current by :meth:`LiveRooms.answers_stored`, unless the question changed or ``reread``)."""
     shared, record = room_view(store, room.code)

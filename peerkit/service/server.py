@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import socket
@@ -18,6 +19,26 @@ from .base import MAX_PARTICIPANTS, MAX_REQUEST_BODY
 from .limits import Limits
 
 log = logging.getLogger(__name__)
+
+#: Python's cyclic garbage collector, tuned for a server holding thousands of connections.
+#: Each open page and each keep-alive connection is a few hundred live objects (tornado's
+#: connection, stream, handler, futures, timers), and each request leaves a few more that
+#: live until the connection's next request, so a steady stream of them reaches the oldest
+#: generation. With the default (700, 10, 10) that triggered a full collection every few
+#: seconds under load: with 2,000 pages open it walks ~350,000 objects and holds the event
+#: loop for 150-220 ms, finding nothing to free. Now a full collection comes after 3,000
+#: collections of the middle generation (cycles still get freed, later), and the middle
+#: generation is collected after every 3 young ones rather than 10, so each of those
+#: collections is smaller (mostly 5-20 ms instead of 20-60 ms with 2,000 pages open).
+GC_THRESHOLDS = (700, 3, 3000)
+
+
+def tune_gc() -> None:
+    """Fewer full garbage collections (see :data:`GC_THRESHOLDS`); what exists once the
+    service is set up (modules, content, the app) is moved out of the collector's sight."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 async def run_service(
@@ -61,6 +82,7 @@ async def run_service(
         base_url=prefix,
         hub_auth=hub_auth,
     )
+    tune_gc()
     server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_REQUEST_BODY, xheaders=False)
     sockets = tornado.netutil.bind_sockets(
         port, host, family=socket.AF_INET if ":" not in host else socket.AF_UNSPEC
