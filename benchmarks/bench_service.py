@@ -25,7 +25,8 @@ time) over its own keep-alive connection while a facilitator long-polls the resu
 
 ``--pages`` keeps every answering participant's page open too (a second connection each,
 long-polling ``current`` 25 s at a time as the page does); ``--compare-pages`` runs the phases
-twice in one run, pages closed and then open, and prints the ratios. ``--idle-pages N`` holds
+four times in one run after an unmeasured warm-up, pages closed, open, open, closed, and prints
+the ratios of each side's pooled figures. ``--idle-pages N`` holds
 N more open pages of participants who never answer; at the end the facilitator opens and then
 closes a second question and the benchmark times how long each takes to reach every one of
 them (fan-out), and it reports the service's resident memory.
@@ -640,6 +641,12 @@ async def drive(setup: Setup, first_round: int, rounds: int, rate: float | None)
         "database_cpu_s": None if math.isnan(database_cpu) else round(database_cpu, 2),
         "load_average_1min_after": round(os.getloadavg()[0], 2),
         "consistent": consistent,
+        "_samples": {
+            "ack_ms": ack_ms,
+            "facilitator_ms": fac_ms,
+            "responses": len(ok),
+            "elapsed_s": elapsed,
+        },
     }
 
 
@@ -684,9 +691,14 @@ async def bench(args: argparse.Namespace, services: Services) -> dict:
     setup = Setup(
         services, admin, code, key, qid, tokens, conns, Conn(port), [], args.time_limit, streams
     )
-    # --compare-pages: the same phases with pages closed, then open, in one run.
-    variants = [False, True] if args.compare_pages else [args.pages]
+    # --compare-pages: the same phases with pages closed and open in one run, in the order
+    # closed, open, open, closed after an unmeasured warm-up, so that neither side is always
+    # the first (cold) or the last (most data stored) phase; compare() pools each side.
+    variants = [False, True, True, False] if args.compare_pages else [args.pages]
     phases, first_round = [], 0
+    if args.compare_pages:
+        await drive(setup, first_round, 2, None)
+        first_round += 2
     for pages_open in variants:
         setup.pages = page_conns if pages_open else []
         if args.mode in ("both", "saturated"):
@@ -747,22 +759,38 @@ async def bench(args: argparse.Namespace, services: Services) -> dict:
     return result
 
 
+def pooled(phases: list[dict], mode: str, pages_open: bool) -> dict:
+    """One side of a comparison: percentiles over all its phases' samples, throughput over
+    their total time."""
+    side = [p["_samples"] for p in phases if p["mode"] == mode and p["pages_open"] is pages_open]
+    elapsed = sum(s["elapsed_s"] for s in side)
+    return {
+        "ack_p99_ms": percentile([x for s in side for x in s["ack_ms"]], 99),
+        "facilitator_p95_ms": percentile([x for s in side for x in s["facilitator_ms"]], 95),
+        "responses_per_s": sum(s["responses"] for s in side) / elapsed if elapsed else 0,
+    }
+
+
 def compare(phases: list[dict]) -> list[dict]:
-    """Pages open against pages closed, per mode: ratios of the figures that matter."""
+    """Pages open against pages closed, per mode: ratios of the figures that matter, each side
+    pooled over its phases."""
     rows = []
     for mode in dict.fromkeys(p["mode"] for p in phases):
-        closed = next(p for p in phases if p["mode"] == mode and not p["pages_open"])
-        opened = next(p for p in phases if p["mode"] == mode and p["pages_open"])
-
-        def ratio(name: str, a: dict = opened, b: dict = closed) -> float | None:
-            return round(a[name] / b[name], 2) if b[name] else None
-
+        closed, opened = pooled(phases, mode, False), pooled(phases, mode, True)
+        ratios = {
+            f"{name}_ratio": round(opened[key] / closed[key], 2) if closed[key] else None
+            for name, key in (
+                ("ack_p99", "ack_p99_ms"),
+                ("facilitator_p95", "facilitator_p95_ms"),
+                ("throughput", "responses_per_s"),
+            )
+        }
         rows.append(
             {
                 "mode": mode,
-                "ack_p99_ratio": ratio("ack_p99_ms"),
-                "facilitator_p95_ratio": ratio("facilitator_p95_ms"),
-                "throughput_ratio": ratio("responses_per_s"),
+                "closed": {k: round(v, 1) for k, v in closed.items()},
+                "open": {k: round(v, 1) for k, v in opened.items()},
+                **ratios,
             }
         )
     return rows
@@ -900,6 +928,12 @@ def report(result: dict) -> None:
         for sample in p["error_samples"]:
             print(f"   error: {sample}")
     for row in result["comparison"]:
+        c, o = row["closed"], row["open"]
+        print(
+            f"-- {row['mode']}, pooled: ack p99 {c['ack_p99_ms']} ms closed, "
+            f"{o['ack_p99_ms']} ms open; responses per second {c['responses_per_s']} closed, "
+            f"{o['responses_per_s']} open"
+        )
         print(
             f"-- {row['mode']}: pages open / pages closed: ack p99 x{row['ack_p99_ratio']}, "
             f"response -> facilitator p95 x{row['facilitator_p95_ratio']}, "
@@ -1109,6 +1143,8 @@ def main(argv: list[str] | None = None) -> int:
         # would show up as the service's latency.
         tune_gc()
         result = asyncio.run(bench(args, services))
+    for phase in result["phases"]:
+        del phase["_samples"]  # raw samples only feed compare(); the JSON line stays short
     report(result)
     print(json.dumps(result))
     good = all(p["errors"] == 0 and p["consistent"] for p in result["phases"])
