@@ -122,6 +122,17 @@ def test_the_presenter_link_comes_with_the_room_and_its_details(any_service: str
         assert status == 403, body
 
 
+def test_the_screen_is_in_the_rooms_language(any_service: str) -> None:
+    english = new_room(any_service)
+    assert english.screen(english.token)[1]["language"] == "en"
+    made = call_json(
+        f"{any_service}/api/v1/rooms", "POST", {"title": "Pantalla", "language": "es"}
+    )
+    spanish = Room(any_service, made["code"], made["facilitator_key"], made["presenter_url"])
+    status, view = spanish.screen(spanish.token)
+    assert (status, view["language"]) == (200, "es")
+
+
 def test_the_screen_shows_the_count_while_open_and_results_only_when_revealed(
     any_service: str,
 ) -> None:
