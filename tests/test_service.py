@@ -452,6 +452,25 @@ def test_rooms_are_in_the_services_language_unless_they_say(
         service.stop()
 
 
+def test_a_notebook_session_takes_on_its_rooms_language(api: LiveService, content: Content) -> None:
+    from peerkit import i18n
+
+    spanish = api.room("Taller", language="es")
+    token = api.join(spanish.code)
+    english = api.room("Workshop")
+    try:
+        facilitator = RemoteSession(
+            api.base, spanish.code, facilitator_key=spanish.key, content=content
+        )
+        assert (facilitator.language, i18n.active()) == ("es", "es")
+        back = RemoteSession(api.base, english.code, facilitator_key=english.key, content=content)
+        assert (back.language, i18n.active()) == ("en", "en")
+        participant = RemoteSession(api.base, spanish.code, token=token, content=content)
+        assert (participant.language, i18n.active()) == ("es", "es")
+    finally:
+        i18n.use("en")
+
+
 def test_join_gives_a_fresh_token_and_counts_participants(api: LiveService) -> None:
     room = api.room()
     tokens = []
