@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .content import ContentError
+from .i18n import UnknownLanguageError, check_language, languages
 from .store import StoreError, database_location, display_location
 
 #: The database when neither --db nor $PEERKIT_DATABASE_URL names one.
@@ -115,6 +116,7 @@ def _serve(args: argparse.Namespace) -> int:
                 rate_limits=not args.no_rate_limits,
                 base_url=base_url,
                 hub=hub,
+                language=args.language,
             )
         )
     except (ContentError, StoreError, OSError, ValueError) as exc:
@@ -202,6 +204,7 @@ def _lab(args: argparse.Namespace) -> int:
         title=args.title,
         jupyter_args=args.jupyter_args,
         public_url=args.public_url,
+        language=args.language,
     )
 
 
@@ -310,6 +313,13 @@ def build_parser() -> argparse.ArgumentParser:
         "JupyterHub starts the service, which sets $JUPYTERHUB_SERVICE_NAME)",
     )
     serve.add_argument(
+        "--language",
+        type=_language,
+        default=None,
+        help="the language of a room created without one: "
+        f"{', '.join(languages())} (default: the content's language)",
+    )
+    serve.add_argument(
         "--max-participants",
         type=_positive_int,
         default=500,
@@ -362,6 +372,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lab.add_argument("--title", default="Peer support workshop", help="title of a new room")
     lab.add_argument(
+        "--language",
+        type=_language,
+        default=None,
+        help=f"the room's language: {', '.join(languages())} (default: the content's language; "
+        "a kept room in another language is replaced by a new one)",
+    )
+    lab.add_argument(
         "--public-url",
         default="",
         help="the address participants use (default: this machine's LAN address and the port)",
@@ -405,6 +422,13 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
     return value
+
+
+def _language(text: str) -> str:
+    try:
+        return check_language(text)
+    except UnknownLanguageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _workshops_dir() -> Path:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import json
+import logging
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import i18n
 from . import room as rules
 from .config import data_home, read_private, write_private
 from .content import Content, load_content
@@ -48,6 +50,8 @@ __all__ = [
     "Session",
     "data_home",
 ]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -90,10 +94,17 @@ class Session(abc.ABC):
     #: The room's screen for the projector (the facilitator's sessions on a service only).
     presenter_url: str | None = None
     content: Content
+    #: The language peerkit is shown in: the room's, which the kernel takes on when the session
+    #: connects (:func:`peerkit.i18n.use`).
+    language: str = i18n.DEFAULT_LANGUAGE
 
     @property
     def is_facilitator(self) -> bool:
         return self.role == "facilitator"
+
+    def _use_language(self, language: str | None) -> None:
+        """Show this kernel's peerkit in ``language`` from now on."""
+        self.language = i18n.use(language)
 
     # -- questions -----------------------------------------------------------------------
     @abc.abstractmethod
@@ -231,14 +242,19 @@ class LocalSession(Session):
         role: str = "participant",
         min_group: int = MIN_GROUP_SIZE,
         resume: Participant | None = None,
+        language: str | None = None,
     ) -> None:
-        """A new room in ``store``, or the room of ``resume``, answering as that participant."""
+        """A new room in ``store``, or the room of ``resume``, answering as that participant;
+        shown in ``language`` (by default the content's)."""
         self.store = store or SQLiteStore(":memory:")
         self.content = content or load_content()
         self.role = role
+        self._use_language(language or self.content.language)
         if resume is None:
             created = self.store.create_room(
-                "Solo" if role == "participant" else "Rehearsal", min_group=min_group
+                "Solo" if role == "participant" else "Rehearsal",
+                min_group=min_group,
+                language=self.language,
             )
             resume = self.store.join(created.room.code)
         self.room = resume.room_code
@@ -380,10 +396,18 @@ class RemoteSession(Session):
         self.join_url = f"{base}/join/{self.room}"
         if self.role == "participant":
             self._secret = token or _saved_token(self.url, self.room) or self._join()
+            details = _http(self.url, "GET", f"/rooms/{self.room}", timeout=timeout)
         else:
             self._secret = facilitator_key
             details = self._request("GET", f"/rooms/{self.room}")  # fails on a wrong room or key
             self.presenter_url = _rebase(details.get("presenter_url"), self.url, base)
+        try:
+            self._use_language(details.get("language"))
+        except i18n.UnknownLanguageError:  # the service knows a language this peerkit does not
+            log.warning(
+                "room %s is in %r, which this peerkit cannot show", self.room, details["language"]
+            )
+            self._use_language(None)
 
     # -- HTTP --------------------------------------------------------------------------
     def _request(self, method: str, path: str, body: dict | None = None, raw: bool = False) -> Any:

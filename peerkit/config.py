@@ -56,6 +56,9 @@ class Environment:
     hub_service_prefix: str | None
     #: ``$JUPYTERHUB_PUBLIC_URL``: the hub's public address, for a hub service's join links.
     hub_public_url: str | None
+    #: ``$PEERKIT_LANGUAGE``: the language of self-paced and rehearsal notebooks, and of a room
+    #: a hub notebook starts (otherwise the content's language).
+    language: str | None = None
 
 
 def _get(name: str) -> str | None:
@@ -89,6 +92,7 @@ def environment() -> Environment:
         hub_service_name=_get("JUPYTERHUB_SERVICE_NAME"),
         hub_service_prefix=_get("JUPYTERHUB_SERVICE_PREFIX"),
         hub_public_url=_get("JUPYTERHUB_PUBLIC_URL"),
+        language=_get("PEERKIT_LANGUAGE"),
     )
 
 

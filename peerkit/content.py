@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from .flagging import find_terms
+from .i18n import DEFAULT_LANGUAGE, UnknownLanguageError, check_language, languages
 from .model import (
     DEFAULT_TEXT_LIMIT,
     ID_PATTERN,
@@ -266,6 +267,8 @@ class Content:
     safety: Safety = field(default_factory=Safety)
     examples: Examples = field(default_factory=Examples)
     notes: Notes = field(default_factory=lambda: Notes())
+    #: The language the content is written in (its files' ``language:``; English if none says).
+    language: str = DEFAULT_LANGUAGE
 
     def module(self, module_id: str) -> Module:
         try:
@@ -660,11 +663,45 @@ class _Found:
     kinds: list[tuple[str, str, str, int]] = field(default_factory=list)
     #: path -> the module a scenario file names, for counting scenarios that have problems.
     scenario_files: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: (language, path, line) for every file that says which language it is written in.
+    languages: list[tuple[str, str, int]] = field(default_factory=list)
 
     def declare(self, kind: str, file: _File, item: Any, key: str = "id") -> None:
         """Note the id of a record (read or not), if it has a well-formed one."""
         if isinstance(item, _Map) and _ident(item.get(key)) is None:
             self.ids[kind].append((item[key], file.display, item.line_of(key)))
+
+
+def _read_language(file: _File, data: Any, found: _Found) -> None:
+    """Take a file's top-level ``language:`` out of ``data`` (any kind of file may have one)
+    and note it, checked, in ``found``."""
+    if not isinstance(data, _Map) or "language" not in data:
+        return
+    line = data.line_of("language")
+    value = data.pop("language")
+    problem = _text(value)
+    try:
+        if problem is None:
+            found.languages.append((check_language(value), file.display, line))
+            return
+    except UnknownLanguageError:
+        problem = f"must be one of {', '.join(languages())}, got {_shown(value)}"
+    file.add(line, f"'language' {problem}")
+
+
+def _check_languages(found: _Found, add: Callable[[str, int, str], None]) -> None:
+    """Every file that names a language names the same one."""
+    if not found.languages:
+        return
+    first, first_path, first_line = found.languages[0]
+    for language, path, line in found.languages[1:]:
+        if language != first:
+            add(
+                path,
+                line,
+                f"'language' is {language!r}, but {first_path}:{first_line} says {first!r}: "
+                "the files of one data folder are written in one language",
+            )
 
 
 def _read_module(file: _File, data: Any, found: _Found) -> None:
@@ -1140,6 +1177,7 @@ def _read(root: Path, unwritten_ok: bool = False) -> tuple[_Found, list[Problem]
         file = _File(path, _display(path), unwritten_ok=unwritten_ok)
         data = file.parse()
         if data is not None or not file.problems:
+            _read_language(file, data, found)
             kind = _kind_of(path, data)
             if kind is None:
                 file.add(
@@ -1154,6 +1192,7 @@ def _read(root: Path, unwritten_ok: bool = False) -> tuple[_Found, list[Problem]
     def add(path: str, line: int, message: str) -> None:
         problems.append(Problem(path, line, message))
 
+    _check_languages(found, add)
     _cross_check(found, add, folder=root.is_dir())
     return found, problems
 
@@ -1179,6 +1218,7 @@ def validate_path(
         safety=found.safety or Safety(),
         examples=found.examples[0] if found.examples else Examples(),
         notes=found.notes or Notes(),
+        language=found.languages[0][0] if found.languages else DEFAULT_LANGUAGE,
     )
     return [], content
 

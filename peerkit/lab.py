@@ -30,6 +30,7 @@ from pathlib import Path
 
 from .client import _http
 from .config import data_home, environment
+from .i18n import language_name
 from .resume import kept_room
 
 SERVICE_LINE = re.compile(r"listening on (http://\S+)")
@@ -81,6 +82,7 @@ def start_service(
     env: dict[str, str],
     timeout: float = 30,
     log: Path | None = None,
+    language: str | None = None,
 ) -> tuple[subprocess.Popen, str]:
     """Start ``peerkit serve`` in its own process group and wait until it listens.
 
@@ -98,6 +100,7 @@ def start_service(
                 "--port",
                 str(port),
                 *(["--db", str(db)] if db is not None else []),
+                *(["--language", language] if language else []),
             ],
             stdout=subprocess.PIPE,
             stderr=errors,
@@ -185,6 +188,7 @@ def room_block(room: dict, title: str, join_url: str, presenter_url: str | None)
         f"  peerkit · {title}",
         f"  Room code   {room['code']}",
         f"  Join        {join_url}",
+        f"  Language    {language_name(room.get('language'))}",
     ]
     if presenter_url:
         lines.append(f"  Presenter   {presenter_url}")
@@ -247,6 +251,7 @@ def run_lab(
     title: str,
     jupyter_args: list[str],
     public_url: str = "",
+    language: str | None = None,
 ) -> int:
     import segno
 
@@ -260,7 +265,7 @@ def run_lab(
     create_key = environment().create_key or secrets.token_urlsafe(24)
     env = {**os.environ, "PEERKIT_CREATE_KEY": create_key}
     service_log, lab_log = home / "service.log", home / "jupyterlab.log"
-    service, local_url = start_service(db, host, port, env, log=service_log)
+    service, local_url = start_service(db, host, port, env, log=service_log, language=language)
     try:
         room = kept_room(
             local_url,
@@ -269,6 +274,7 @@ def run_lab(
             title=title,
             new_room=new_room,
             slot="lab",
+            language=language,
         )
         if room is None:
             raise RuntimeError("the poll service refused to create a room with its own key")

@@ -12,6 +12,7 @@ import asyncio
 import random
 
 from .client import LocalSession, QuestionInfo
+from .config import environment
 from .content import Content, load_content
 from .model import PASS, ChoiceQuestion, ScaleQuestion
 
@@ -28,10 +29,17 @@ class RehearsalSession(LocalSession):
         seed: int | None = None,
         content: Content | None = None,
         trickle: float = 0.0,
+        language: str | None = None,
     ) -> None:
+        """``language``: the rehearsal room's, by default ``$PEERKIT_LANGUAGE`` or else the
+        content's language."""
         if not 1 <= n <= 1000:
             raise ValueError("a rehearsal group has 1 to 1000 simulated participants")
-        super().__init__(content=content or load_content(), role="facilitator")
+        super().__init__(
+            content=content or load_content(),
+            role="facilitator",
+            language=language or environment().language,
+        )
         self.n = n
         self.trickle = trickle
         self._random = random.Random(seed)

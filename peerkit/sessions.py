@@ -31,6 +31,10 @@ def connect(
     With no service, ``$PEERKIT_REHEARSE=N`` gives a rehearsal room of N simulated participants
     (``$PEERKIT_SEED`` fixes their answers); otherwise self-paced mode for one person alone,
     with answers kept in the data folder (:mod:`peerkit.solo`).
+
+    The session's :attr:`~peerkit.client.Session.language` is its room's, and peerkit shows
+    itself in it from then on: a rehearsal or self-paced session takes ``$PEERKIT_LANGUAGE``
+    or the content's language, and so does a room a hub facilitator's notebook starts.
     """
     env = environment()
     url = service_url or env.service_url
@@ -49,6 +53,7 @@ def connect(
             authorization=f"token {env.hub_api_token}",
             title="Peer support workshop",
             new_room=new_room,
+            language=env.language or (content.language if content else None),
         )
         if mine is not None:
             room, key = mine["code"], mine["key"]

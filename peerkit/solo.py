@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .client import LocalSession
-from .config import data_home, read_private, write_private
+from .config import data_home, environment, read_private, write_private
 from .content import Content
 from .store import Participant, SQLiteStore, StoreError
 
@@ -28,8 +28,12 @@ def solo_files(home: Path | None = None) -> tuple[Path, Path]:
     return folder / "solo.db", folder / "solo.json"
 
 
-def solo_session(*, content: Content | None = None, home: Path | None = None) -> LocalSession:
-    """This person's self-paced session: the one kept from last time, or a new one."""
+def solo_session(
+    *, content: Content | None = None, home: Path | None = None, language: str | None = None
+) -> LocalSession:
+    """This person's self-paced session: the one kept from last time, or a new one; shown in
+    ``language``, by default ``$PEERKIT_LANGUAGE`` or else the content's language."""
+    language = language or environment().language
     database, room_file = solo_files(home)
     database.parent.mkdir(parents=True, exist_ok=True)
     store = SQLiteStore(database)
@@ -47,7 +51,7 @@ def solo_session(*, content: Content | None = None, home: Path | None = None) ->
                     )
                 except StoreError:  # the database was deleted or replaced: start afresh
                     me = None
-            session = LocalSession(store, content=content, resume=me)
+            session = LocalSession(store, content=content, resume=me, language=language)
             if me is None:
                 write_private(room_file, {"room": session.room, "token": session._me.token})
     except BaseException:

@@ -302,3 +302,59 @@ def test_a_misspelt_kind_is_named_with_the_other_problems_of_its_file(data_copy:
     path.write_text(text.replace("kind: principal", "kind: [principle]"))
     problems, _ = validate_path(data_copy)
     assert any("'kind' must be text" in p.message for p in problems), problems
+
+
+# --------------------------------------------------------------------------- language
+
+
+def _say_language(path: Path, language: str) -> None:
+    """Put ``language: <language>`` on the file's first line."""
+    path.write_text(f"language: {language}\n{path.read_text()}")
+
+
+def test_shipped_content_is_in_english() -> None:
+    assert load_content(DATA).language == "en"
+
+
+def test_the_folder_is_in_the_language_its_files_name(data_copy: Path) -> None:
+    for module in (data_copy / "modules").glob("*.yaml"):
+        _say_language(module, "es")
+    _say_language(data_copy / "scenarios" / "rescuer.yaml", "es-ES")  # the same language
+    content = load_content(data_copy)
+    assert content.language == "es"
+    assert "rescuer" in content.modules  # the key is not a field of the module
+    problems, single = validate_path(data_copy / "scenarios" / "rescuer.yaml")
+    assert problems == [] and single is not None and single.language == "es"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("fr", "'language' must be one of en, es, got 'fr'"),
+        ("3", "'language' must be text, got a whole number"),
+        ("''", "'language' must not be empty"),
+    ],
+)
+def test_an_unknown_language_is_named_at_its_line(
+    data_copy: Path, value: str, message: str
+) -> None:
+    path = data_copy / "scales" / "principles.yaml"
+    _say_language(path, value)
+    problems, content = validate_path(data_copy)
+    assert content is None
+    assert [(Path(p.path).name, p.line, p.message) for p in problems] == [
+        ("principles.yaml", 1, message)
+    ]
+
+
+def test_files_in_different_languages_name_each_other(data_copy: Path) -> None:
+    module = sorted((data_copy / "modules").glob("*.yaml"))[0]
+    _say_language(module, "es")
+    _say_language(data_copy / "safety.yaml", "en")
+    problems, content = validate_path(data_copy)
+    assert content is None
+    (problem,) = problems
+    assert problem.line == 1
+    assert "'language' is" in problem.message and "one language" in problem.message
+    named = {Path(problem.path).name, Path(problem.message.split("but ")[1].split(":")[0]).name}
+    assert named == {module.name, "safety.yaml"}

@@ -13,9 +13,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-from serving import call_json
+import pytest
+from serving import call_json, serving
 
-from peerkit.lab import working_copy
+from peerkit.cli import build_parser
+from peerkit.lab import room_block, working_copy
+from peerkit.resume import kept_room
 from peerkit.store import SQLiteStore
 
 NOTEBOOK = {
@@ -69,6 +72,41 @@ def test_the_working_copy_follows_the_shipped_notebooks(tmp_path: Path) -> None:
     assert {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()} == before
 
 
+def test_the_lab_room_is_kept_in_its_language(tmp_path: Path) -> None:
+    """``peerkit lab --language``: a new room is in that language, a kept room in it is resumed
+    and one in another is replaced; without it, the kept room stays whatever its language."""
+    kept = tmp_path / "lab-room.json"
+
+    def room(**options: object) -> dict:
+        made = kept_room(url, kept, authorization="", title="Lab", slot="lab", **options)
+        assert made is not None
+        return made
+
+    with serving(SQLiteStore(tmp_path / "peerkit.db"), language="es") as url:
+        first = room()  # the service's language
+        assert first["language"] == "es"
+        assert room(language="es-ES")["code"] == first["code"]
+        assert call_json(f"{url}/api/v1/rooms/{first['code']}")["language"] == "es"
+        english = room(language="en")
+        assert english["code"] != first["code"] and english["language"] == "en"
+        assert room()["code"] == english["code"]
+        assert json.loads(kept.read_text())["lab"]["language"] == "en"
+        assert "Language    English" in room_block(english, "Lab", "join", None)
+        assert "Language    Español" in room_block(first, "Lab", "join", None)
+
+
+def test_lab_and_serve_take_a_language_peerkit_can_show(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    parser = build_parser()
+    assert parser.parse_args(["lab", "--language", "es-ES"]).language == "es"
+    assert parser.parse_args(["serve"]).language is None  # the content's language
+    with pytest.raises(SystemExit) as exit_status:
+        parser.parse_args(["serve", "--language", "fr"])
+    assert exit_status.value.code == 2
+    assert "--language" in capsys.readouterr().err
+
+
 def test_lab_starts_both_and_ctrl_c_stops_both(tmp_path: Path) -> None:
     home = tmp_path / "home"
     notebooks = tmp_path / "workshops"
@@ -96,6 +134,8 @@ def test_lab_starts_both_and_ctrl_c_stops_both(tmp_path: Path) -> None:
             str(service_port),
             "--notebooks",
             str(notebooks),
+            "--language",
+            "es",
             "--",
             "--no-browser",
             f"--port={lab_port}",
@@ -127,7 +167,8 @@ def test_lab_starts_both_and_ctrl_c_stops_both(tmp_path: Path) -> None:
         screen = call_json(
             f"{service}/api/v1/rooms/{code}/screen", secret=presenter.group(1).split("#token=")[1]
         )
-        assert screen["room"] == code
+        assert (screen["room"], screen["language"]) == (code, "es")
+        assert "Language    Español" in printed
         copy = home / "workshops"
         assert f"Notebooks   {copy}" in printed
         assert f"Logs        {home / 'jupyterlab.log'}" in printed

@@ -122,6 +122,15 @@ def test_the_presenter_link_comes_with_the_room_and_its_details(any_service: str
         assert status == 403, body
 
 
+def test_the_screen_is_in_the_rooms_language(any_service: str) -> None:
+    english = new_room(any_service)
+    assert english.screen(english.token)[1]["language"] == "en"
+    made = call_json(f"{any_service}/api/v1/rooms", "POST", {"title": "Pantalla", "language": "es"})
+    spanish = Room(any_service, made["code"], made["facilitator_key"], made["presenter_url"])
+    status, view = spanish.screen(spanish.token)
+    assert (status, view["language"]) == (200, "es")
+
+
 def test_the_screen_shows_the_count_while_open_and_results_only_when_revealed(
     any_service: str,
 ) -> None:
@@ -524,8 +533,27 @@ def test_the_console_links_the_presenter_display(live_service, content: Content)
     link = re.search(r"<a href='([^']+)' target='_blank' rel='noopener'>([^<]+)</a>", label)
     assert link and link.group(1) == session.presenter_url
     assert link.group(2) == "Open the presenter display"
+    assert "🌐 English" in label  # the room's language, in its own name
     participant = RemoteSession(live_service.url, room.code, content=content)
     assert participant.presenter_url is None
+
+
+def test_the_console_names_the_rooms_language(live_service, content: Content) -> None:
+    from peerkit import i18n
+    from peerkit.client import RemoteSession
+    from peerkit.widgets import FacilitatorConsole
+
+    made = call_json(f"{live_service.url}/api/v1/rooms", "POST", {"language": "es"})
+    try:
+        session = RemoteSession(
+            live_service.url, made["code"], facilitator_key=made["facilitator_key"], content=content
+        )
+        assert session.language == "es"
+        console = FacilitatorConsole(session, module="rescuer")
+        assert "🌐 Español" in console.room_label.value
+        console.close()
+    finally:
+        i18n.use("en")
 
 
 def test_each_question_cell_runs_its_own_question(live_service, content: Content) -> None:

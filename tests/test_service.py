@@ -324,6 +324,7 @@ def test_create_room_from_loopback_without_a_key(api: LiveService) -> None:
     assert len(body["code"]) == 6 and set(body["code"]) <= set(JOIN_CODE_ALPHABET)
     assert body["title"] == "Tuesday group"
     assert body["min_group"] == 4
+    assert body["language"] == "en"  # the service's default language
     assert len(body["facilitator_key"]) >= 24
     assert body["join_url"] == f"{api.base}/join/{body['code']}"
     # With no body at all the defaults apply.
@@ -388,7 +389,12 @@ def test_get_room_public_and_facilitator_views(api: LiveService) -> None:
     room = api.room("Peer support basics", min_group=5)
     status, public = api("GET", f"/rooms/{room.code}")
     assert status == 200
-    assert public == {"code": room.code, "title": "Peer support basics", "min_group": 5}
+    assert public == {
+        "code": room.code,
+        "title": "Peer support basics",
+        "min_group": 5,
+        "language": "en",
+    }
     # The code is read case- and space-insensitively.
     status, lower = api("GET", f"/rooms/{room.code.lower()}")
     assert (status, lower["code"]) == (200, room.code)
@@ -405,6 +411,64 @@ def test_get_room_public_and_facilitator_views(api: LiveService) -> None:
     status, body = api("GET", f"/rooms/{room.code}", secret=token)
     assert (status, body["error"]["code"]) == (403, "forbidden")
     assert "participants" not in body
+
+
+def test_a_room_shows_its_language_everywhere(api: LiveService) -> None:
+    """A room's language is set when it is created and comes with the room, the join reply,
+    the participant page's view and the presenter display's."""
+    status, made = api("POST", "/rooms", {"title": "Taller", "language": "es-ES"})
+    assert (status, made["language"]) == (201, "es")
+    code = made["code"]
+    assert api("GET", f"/rooms/{code}")[1]["language"] == "es"
+    assert api("GET", f"/rooms/{code}", secret=made["facilitator_key"])[1]["language"] == "es"
+    status, joined = api("POST", f"/rooms/{code}/join")
+    assert (status, joined["language"]) == (201, "es")
+    status, current = api("GET", f"/rooms/{code}/current", secret=joined["token"])
+    assert (status, current["language"]) == (200, "es")
+    status, screen = api("GET", f"/rooms/{code}/screen", secret=made["facilitator_key"])
+    assert (status, screen["language"]) == (200, "es")
+
+
+@pytest.mark.parametrize("language", ["fr", "", 7, None, ["es"]])
+def test_create_room_refuses_a_language_peerkit_cannot_show(
+    api: LiveService, language: object
+) -> None:
+    status, reply = api("POST", "/rooms", {"title": "Atelier", "language": language})
+    assert (status, reply["error"]["code"]) == (400, "bad_request")
+    assert "'language'" in reply["error"]["message"]
+    assert "en, es" in reply["error"]["message"]
+
+
+def test_rooms_are_in_the_services_language_unless_they_say(
+    tmp_path: Path, content: Content
+) -> None:
+    service = LiveService(tmp_path / "es.db", content, language="es")
+    try:
+        status, made = service("POST", "/rooms", {"title": "Taller"})
+        assert (status, made["language"]) == (201, "es")
+        status, made = service("POST", "/rooms", {"title": "Workshop", "language": "en"})
+        assert (status, made["language"]) == (201, "en")
+    finally:
+        service.stop()
+
+
+def test_a_notebook_session_takes_on_its_rooms_language(api: LiveService, content: Content) -> None:
+    from peerkit import i18n
+
+    spanish = api.room("Taller", language="es")
+    token = api.join(spanish.code)
+    english = api.room("Workshop")
+    try:
+        facilitator = RemoteSession(
+            api.base, spanish.code, facilitator_key=spanish.key, content=content
+        )
+        assert (facilitator.language, i18n.active()) == ("es", "es")
+        back = RemoteSession(api.base, english.code, facilitator_key=english.key, content=content)
+        assert (back.language, i18n.active()) == ("en", "en")
+        participant = RemoteSession(api.base, spanish.code, token=token, content=content)
+        assert (participant.language, i18n.active()) == ("es", "es")
+    finally:
+        i18n.use("en")
 
 
 def test_join_gives_a_fresh_token_and_counts_participants(api: LiveService) -> None:

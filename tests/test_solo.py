@@ -6,18 +6,23 @@ run in a new kernel with the same data folder, as a person re-running notebooks 
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from peerkit import i18n
 from peerkit.cli import main
 from peerkit.content import load_content
 from peerkit.notebooks import participant_copy
+from peerkit.rehearsal import RehearsalSession
+from peerkit.sessions import connect
 from peerkit.solo import solo_files, solo_session
 from peerkit.workshop import Workshop
 
@@ -235,3 +240,46 @@ def test_notebooks_started_at_once_share_one_person(home: Path) -> None:
     ]
     seen = {proc.communicate(timeout=60)[0].strip() for proc in procs}
     assert len(seen) == 1, seen
+
+
+@pytest.fixture
+def english_after() -> Iterator[None]:
+    """Whatever language a test shows peerkit in, the next test starts in English."""
+    yield
+    i18n.use("en")
+
+
+def test_a_self_paced_session_is_in_the_contents_language(
+    home: Path, monkeypatch: pytest.MonkeyPatch, english_after: None
+) -> None:
+    monkeypatch.delenv("PEERKIT_LANGUAGE", raising=False)
+    english = load_content()
+    session = solo_session(content=english)
+    assert (session.language, i18n.active()) == ("en", "en")
+    assert session.store.room(session.room).language == "en"
+    session.close()
+    spanish = dataclasses.replace(english, language="es")
+    session = solo_session(content=spanish)  # the same room, resumed, shown in Spanish
+    assert (session.language, i18n.active()) == ("es", "es")
+    session.close()
+
+
+def test_peerkit_language_chooses_the_language_of_solo_and_rehearsal(
+    home: Path, monkeypatch: pytest.MonkeyPatch, english_after: None
+) -> None:
+    monkeypatch.setenv("PEERKIT_LANGUAGE", "es-ES")
+    content = load_content()
+    session = solo_session(content=content)
+    assert (session.language, i18n.active()) == ("es", "es")
+    assert session.store.room(session.room).language == "es"
+    session.close()
+    i18n.use("en")
+    monkeypatch.setenv("PEERKIT_REHEARSE", "4")
+    rehearsal = connect(content=content)
+    assert isinstance(rehearsal, RehearsalSession)
+    assert (rehearsal.language, i18n.active()) == ("es", "es")
+    assert rehearsal.store.room(rehearsal.room).language == "es"
+    rehearsal.close()
+    monkeypatch.setenv("PEERKIT_LANGUAGE", "xx")
+    with pytest.raises(i18n.UnknownLanguageError, match="en, es"):
+        solo_session(content=content)

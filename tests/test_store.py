@@ -217,6 +217,21 @@ def test_create_room_gives_a_join_code_and_a_facilitator_key(store: Store) -> No
     assert store.room(other.room.code).min_group == 5
 
 
+def test_a_room_has_a_language(store: Store) -> None:
+    english = store.create_room("Default")
+    assert english.room.language == "en"
+    spanish = store.create_room("Taller", language="es-ES")  # as a browser may spell it
+    assert spanish.room.language == "es"
+    assert store.room(spanish.room.code).language == "es"
+    assert store.room(english.room.code).language == "en"
+
+
+@pytest.mark.parametrize("language", ["xx", "", 7, None])
+def test_create_room_refuses_an_unknown_language(store: Store, language: object) -> None:
+    with pytest.raises(Conflict, match="en, es"):
+        store.create_room("t", language=language)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("title", ["x" * 201, 7])
 def test_create_room_refuses_a_bad_title(store: Store, title: object) -> None:
     with pytest.raises(Conflict, match="title"):
@@ -1378,7 +1393,7 @@ def test_a_future_migration_upgrades_an_existing_database(
 
     future = (
         "CREATE TABLE notes (id INTEGER PRIMARY KEY, room_id INTEGER REFERENCES rooms(id))",
-        "ALTER TABLE rooms ADD COLUMN language TEXT NOT NULL DEFAULT 'en'",
+        "ALTER TABLE rooms ADD COLUMN colour TEXT NOT NULL DEFAULT 'blue'",
     )
     monkeypatch.setattr(sqlite_module, "MIGRATIONS", (*sqlite_module.MIGRATIONS, future))
     monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
@@ -1387,8 +1402,8 @@ def test_a_future_migration_upgrades_an_existing_database(
     with SQLiteStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION + 1
         assert_populated(store, *kept)
-        language = store._db.execute("SELECT language FROM rooms").fetchall()
-        assert [row[0] for row in language] == ["en"]
+        colour = store._db.execute("SELECT colour FROM rooms").fetchall()
+        assert [row[0] for row in colour] == ["blue"]
     assert f"schema upgraded to version {SCHEMA_VERSION + 1}" in caplog.text
     assert caplog.text.count("schema upgraded") == 1  # only the new migration ran
     assert "notes" in tables(path)
@@ -1424,8 +1439,31 @@ def test_rooms_from_before_presenter_tokens_get_one_when_asked(
         assert store.check_presenter(code, token) is True
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_rooms_from_before_languages_are_in_english(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database written before rooms had a language (schema 2) is upgraded in place: its
+    rooms keep everything and are in English; new rooms take the language they are given."""
+    module = sqlite_module if kind == "sqlite" else postgres_module
+    location = LOCATION_FACTORIES[kind](request, tmp_path)
+    with monkeypatch.context() as old:
+        old.setattr(module, "MIGRATIONS", module.MIGRATIONS[:2])
+        old.setattr(module, "SCHEMA_VERSION", 2)
+        with open_store(location) as store:
+            assert store.schema_version == 2  # type: ignore[attr-defined]
+            kept = populate_v1(store, kind)  # written as that version's create_room did
+    with open_store(location) as store:
+        assert store.schema_version == module.SCHEMA_VERSION == 3  # type: ignore[attr-defined]
+        assert_populated(store, *kept)
+        assert store.room(kept[0]).language == "en"
+        assert store.create_room("nuevo", language="es").room.language == "es"
+
+
 def populate_v1(store: Store, kind: str) -> tuple[str, int, str]:
-    """:func:`populate` on a schema-1 database, whose rooms table has no presenter column."""
+    """:func:`populate` on a schema-1 or schema-2 database, whose rooms table has no presenter
+    (schema 1) or language column (schemas 1 and 2): the room is written as those versions'
+    ``create_room`` wrote it, without them."""
     code = "ACDEFG"
     if kind == "sqlite":
         store._db.execute(  # type: ignore[attr-defined]
@@ -1642,7 +1680,7 @@ def test_a_future_postgresql_migration_upgrades_and_old_code_refuses(
     with PostgresStore(postgres_url) as store:
         kept = populate(store)
 
-    future = ("ALTER TABLE rooms ADD COLUMN language text NOT NULL DEFAULT 'en'",)
+    future = ("ALTER TABLE rooms ADD COLUMN colour text NOT NULL DEFAULT 'blue'",)
     monkeypatch.setattr(postgres_module, "MIGRATIONS", (*postgres_module.MIGRATIONS, future))
     monkeypatch.setattr(postgres_module, "SCHEMA_VERSION", current + 1)
     caplog.set_level(logging.INFO, logger=postgres_module.__name__)
@@ -1651,7 +1689,7 @@ def test_a_future_postgresql_migration_upgrades_and_old_code_refuses(
         assert_populated(store, *kept)
     assert caplog.text.count("schema upgraded") == 1
     with psycopg.connect(postgres_url) as con:
-        assert con.execute("SELECT language FROM rooms").fetchall() == [("en",)]
+        assert con.execute("SELECT colour FROM rooms").fetchall() == [("blue",)]
 
     broken = ("CREATE TABLE notes (id integer)", "THIS IS NOT SQL")
     monkeypatch.setattr(postgres_module, "MIGRATIONS", (*postgres_module.MIGRATIONS, broken))

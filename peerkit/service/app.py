@@ -16,6 +16,7 @@ import tornado.iostream
 import tornado.web
 
 from ..content import Content
+from ..i18n import check_language
 from ..store import Store
 from . import events, pages, presenter, questions, rooms
 from .base import (
@@ -136,6 +137,7 @@ def make_app(
     limits: Limits | None = None,
     base_url: str = "/",
     hub_auth: HubFacilitators | None = None,
+    language: str | None = None,
 ) -> tornado.web.Application:
     """The service as a tornado application. ``limits=None`` (the default here) means no rate
     limits, for embedding and tests; ``peerkit serve`` passes ``Limits()``.
@@ -143,6 +145,9 @@ def make_app(
     Everything is served under ``base_url`` (``/services/peerkit/`` behind JupyterHub's proxy,
     which forwards the full path). With ``hub_auth``, rooms are created by hub facilitators, and
     ``<base_url>facilitate`` is their page for starting one in a browser.
+
+    A room created without a language is in ``language``: by default the content's language,
+    English without content.
     """
     if max_participants < 1:
         raise ValueError("max_participants must be at least 1")
@@ -156,6 +161,7 @@ def make_app(
         limits=limits,
         prefix=prefix,
         hub_auth=hub_auth,
+        language=check_language(language or (content.language if content else None)),
     )
     root = re.escape(prefix.rstrip("/"))  # a pattern: "" at the root
     api = f"{root}/api/v1"

@@ -99,6 +99,8 @@ class ServiceState:
     prefix: str = "/"
     #: Set when the service runs under JupyterHub: hub sign-in decides who may create rooms.
     hub_auth: HubFacilitators | None = None
+    #: The language of a room created without one (``peerkit serve --language``).
+    language: str = "en"
     worker: StoreWorker = field(init=False)
     #: What the participant pages of each room are shown, kept in memory.
     live: LiveRooms = field(init=False)

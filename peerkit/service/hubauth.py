@@ -191,7 +191,7 @@ class FacilitatePage(HubOAuthenticated, BaseHandler):  # type: ignore[misc]
 
     async def post(self) -> None:
         title = " ".join(self.get_body_argument("title", "").split())[:200] or DEFAULT_TITLE
-        created = await self.call(self.store.create_room, title)
+        created = await self.call(self.store.create_room, title, language=self.service.language)
         code, key = created.room.code, created.facilitator_key
         join_url = self.join_url(code)
         presenter_url = self.presenter_url(code, created.presenter_token)

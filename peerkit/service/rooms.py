@@ -10,8 +10,9 @@ from typing import Any
 import tornado.iostream
 
 from .. import __version__
+from ..i18n import UnknownLanguageError, check_language, languages
 from ..room import pre_post_view
-from ..store import RoomNotFound
+from ..store import Participant, RoomNotFound, Store
 from ..store.base import rows_to_csv, secret_hash, secret_matches
 from .base import CODE, ApiError, BaseHandler
 from .live import LiveRoom
@@ -47,13 +48,17 @@ class RoomsHandler(BaseHandler):
             or not 1 <= min_group <= 1000
         ):
             raise ApiError(400, "bad_request", "'min_group' must be a whole number from 1 to 1000")
-        created = await self.call(self.store.create_room, title, min_group=min_group)
+        language = _language(data.get("language", self.service.language))
+        created = await self.call(
+            self.store.create_room, title, min_group=min_group, language=language
+        )
         room = created.room
         self.send(
             {
                 "code": room.code,
                 "title": room.title,
                 "min_group": room.min_group,
+                "language": room.language,
                 "facilitator_key": created.facilitator_key,
                 "join_url": self.join_url(room.code),
                 "presenter_url": self.presenter_url(room.code, created.presenter_token),
@@ -82,6 +87,20 @@ class RoomsHandler(BaseHandler):
             )
 
 
+def _language(value: object) -> str:
+    """A room's language as peerkit names it, or 400 ``bad_request`` listing the languages."""
+    try:
+        if isinstance(value, str) and value:
+            return check_language(value)
+    except UnknownLanguageError:
+        pass
+    raise ApiError(
+        400,
+        "bad_request",
+        f"'language' must be one of the languages peerkit can show: {', '.join(languages())}",
+    )
+
+
 def _is_loopback(address: str | None) -> bool:
     """Whether a client is on this machine: any address in 127.0.0.0/8, ::1, or an IPv4
     loopback address written as IPv6 (``::ffff:127.0.0.1``, from a dual-stack socket)."""
@@ -97,7 +116,12 @@ def _is_loopback(address: str | None) -> bool:
 class RoomHandler(BaseHandler):
     async def get(self, code: str) -> None:
         room = await self.call(self.store.room, code)
-        data: dict[str, Any] = {"code": room.code, "title": room.title, "min_group": room.min_group}
+        data: dict[str, Any] = {
+            "code": room.code,
+            "title": room.title,
+            "min_group": room.min_group,
+            "language": room.language,
+        }
         if self.request.headers.get("Authorization"):
             await self.require_facilitator(code)
             data["participants"] = await self.call(self.store.participant_count, code)
@@ -111,8 +135,19 @@ class JoinHandler(BaseHandler):
     async def post(self, code: str) -> None:
         self.limit("joins", self.request.remote_ip)
         # The store counts and joins in one transaction: the cap holds across processes too.
-        participant = await self.call(self.store.join, code, limit=self.service.max_participants)
-        self.send({"room": participant.room_code, "token": participant.token}, 201)
+        participant, language = await self.call(
+            _join, self.store, code, self.service.max_participants
+        )
+        self.send(
+            {"room": participant.room_code, "token": participant.token, "language": language}, 201
+        )
+
+
+def _join(store: Store, code: str, limit: int) -> tuple[Participant, str]:
+    """Join room ``code``; the new participant and the room's language (one trip to the
+    store thread)."""
+    participant = store.join(code, limit=limit)
+    return participant, store.room(participant.room_code).language
 
 
 class CurrentHandler(BaseHandler):

@@ -53,11 +53,13 @@ async def run_service(
     rate_limits: bool = True,
     base_url: str = "/",
     hub: bool = False,
+    language: str | None = None,
 ) -> None:
     """Serve until SIGINT or SIGTERM; then stop accepting, finish pending writes and close.
 
     ``hub``: run as a JupyterHub service (hub sign-in decides who may create rooms; the hub's
-    settings come from the ``JUPYTERHUB_*`` variables it gives its services).
+    settings come from the ``JUPYTERHUB_*`` variables it gives its services). ``language``:
+    the language of rooms created without one (default: the content's language).
     """
     prefix = normalise_prefix(base_url)
     hub_auth = None
@@ -81,6 +83,7 @@ async def run_service(
         limits=Limits() if rate_limits else None,
         base_url=prefix,
         hub_auth=hub_auth,
+        language=language,
     )
     tune_gc()
     server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_REQUEST_BODY, xheaders=False)

@@ -51,7 +51,12 @@ def room_view(store: Store, code: str) -> tuple[dict, QuestionRecord | None]:
     answers or past that) and the results the room core lets participants see; with the
     question's record, or None when there is no question to show. Runs on the store thread."""
     found = store.room(code)
-    shared: dict[str, Any] = {"room": found.code, "title": found.title, "question": None}
+    shared: dict[str, Any] = {
+        "room": found.code,
+        "title": found.title,
+        "language": found.language,
+        "question": None,
+    }
     qid = found.current_question
     record = store.question(qid) if qid else None
     if record is None or record.state == "draft":

@@ -129,6 +129,8 @@ class Room:
     min_group: int
     created_at: str
     current_question: int | None = None
+    #: The language the room's participants, screen and facilitator see peerkit in.
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -231,8 +233,12 @@ class Store(abc.ABC):
 
     # -- rooms ---------------------------------------------------------------------------
     @abc.abstractmethod
-    def create_room(self, title: str = "", *, min_group: int = MIN_GROUP_SIZE) -> RoomCreated:
-        """Create a room with a fresh join code and facilitator key."""
+    def create_room(
+        self, title: str = "", *, min_group: int = MIN_GROUP_SIZE, language: str = "en"
+    ) -> RoomCreated:
+        """Create a room with a fresh join code and facilitator key, in ``language`` (one of
+        :func:`peerkit.i18n.languages`, or a spelling :func:`~peerkit.i18n.check_language`
+        accepts)."""
 
     @abc.abstractmethod
     def room(self, code: str) -> Room:

@@ -121,6 +121,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE rooms ADD COLUMN presenter_nonce text",
         "ALTER TABLE rooms ADD COLUMN presenter_hash text",
     ),
+    # the room's language; rooms made before are in English
+    ("ALTER TABLE rooms ADD COLUMN language text NOT NULL DEFAULT 'en'",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -294,8 +296,10 @@ class PostgresStore(SQLStore):
             raise room_not_found(code)
         return row
 
-    def create_room(self, title: str = "", *, min_group: int = MIN_GROUP_SIZE) -> RoomCreated:
-        check_room_settings(title, min_group)
+    def create_room(
+        self, title: str = "", *, min_group: int = MIN_GROUP_SIZE, language: str = "en"
+    ) -> RoomCreated:
+        language = check_room_settings(title, min_group, language)
         _check_text(title=title)
         key = new_secret()
         presenter, nonce, presenter_hash = new_presenter(key)
@@ -304,7 +308,7 @@ class PostgresStore(SQLStore):
             with self._write() as db:
                 db.execute(
                     "INSERT INTO rooms (code, title, key_hash, presenter_nonce, presenter_hash,"
-                    " min_group, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    " min_group, language, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                     (
                         code,
                         title.strip(),
@@ -312,6 +316,7 @@ class PostgresStore(SQLStore):
                         nonce,
                         presenter_hash,
                         min_group,
+                        language,
                         now(),
                     ),
                 )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
+from ..i18n import UnknownLanguageError, check_language, languages
 from ..model import PASS, Question, TextQuestion, question_from_dict
 from .base import (
     STATES,
@@ -67,6 +68,7 @@ def room_record(row: Row) -> Room:
         row["min_group"],
         stamp(row["created_at"]),
         row["current_question"],
+        row["language"],
     )
 
 
@@ -100,11 +102,19 @@ def response_record(row: Row) -> ResponseRecord:
 # -- checks before a write ------------------------------------------------------------------
 
 
-def check_room_settings(title: object, min_group: object) -> None:
+def check_room_settings(title: object, min_group: object, language: object = "en") -> str:
+    """Refuse a bad room title, minimum group size or language; return the language as
+    peerkit names it."""
     if not isinstance(title, str) or len(title) > 200:
         raise Conflict("a room title must be text of at most 200 characters")
     if not isinstance(min_group, int) or isinstance(min_group, bool) or not 1 <= min_group <= 1000:
         raise Conflict("the minimum group size must be a whole number from 1 to 1000")
+    if not isinstance(language, str) or not language:
+        raise Conflict(f"a room's language must be one of {', '.join(languages())}")
+    try:
+        return check_language(language)
+    except UnknownLanguageError as exc:
+        raise Conflict(str(exc)) from None
 
 
 def with_free_code(insert: Callable[[str], object], taken: type[Exception]) -> str:

@@ -100,6 +100,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE rooms ADD COLUMN presenter_nonce TEXT",
         "ALTER TABLE rooms ADD COLUMN presenter_hash TEXT",
     ),
+    # the room's language; rooms made before are in English
+    ("ALTER TABLE rooms ADD COLUMN language TEXT NOT NULL DEFAULT 'en'",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -241,8 +243,10 @@ class SQLiteStore(SQLStore):
             self._db.close()
 
     # -- rooms -----------------------------------------------------------------------------
-    def create_room(self, title: str = "", *, min_group: int = MIN_GROUP_SIZE) -> RoomCreated:
-        check_room_settings(title, min_group)
+    def create_room(
+        self, title: str = "", *, min_group: int = MIN_GROUP_SIZE, language: str = "en"
+    ) -> RoomCreated:
+        language = check_room_settings(title, min_group, language)
         key = new_secret()
         presenter, nonce, presenter_hash = new_presenter(key)
 
@@ -250,7 +254,7 @@ class SQLiteStore(SQLStore):
             with self._write() as db:
                 db.execute(
                     "INSERT INTO rooms (code, title, key_hash, presenter_nonce, presenter_hash,"
-                    " min_group, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    " min_group, language, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         code,
                         title.strip(),
@@ -258,6 +262,7 @@ class SQLiteStore(SQLStore):
                         nonce,
                         presenter_hash,
                         min_group,
+                        language,
                         _now(),
                     ),
                 )

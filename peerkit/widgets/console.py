@@ -16,6 +16,7 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
+from .. import i18n
 from ..agenda import module_questions
 from ..client import ClientError, QuestionInfo, Results, Session
 from ..watcher import Subscription, Update
@@ -135,6 +136,8 @@ class FacilitatorConsole(w.VBox):
         else:
             self.qr.layout.display = "none"
             self.room_label.value = "<p>Rehearsal room on this computer (no one else can join).</p>"
+        # the room's language, in its own name (the participants' pages show themselves in it)
+        self.room_label.value += f"<p>🌐 {text(i18n.language_name(session.language))}</p>"
         self.count_label.value = "<p>Connecting to the room…</p>"
 
     def refresh(self) -> None:
