@@ -31,6 +31,7 @@
   /** Load the words of `language` (English when the service has none) and show them. */
   async function useLanguage(language) {
     const module = await charts;
+    if (!words) words = module.translation(null); // English while the first catalog loads
     let loaded = null;
     const res = await retrying(async () => {
       try {
@@ -279,6 +280,7 @@
   function showJoin(code = '', error = '') {
     $('room-view').hidden = true;
     $('room-label').hidden = true;
+    $('room-lang').hidden = true;
     $('join-view').hidden = false;
     $('code').value = code;
     setCodeError(error);
