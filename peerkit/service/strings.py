@@ -32,7 +32,6 @@ class StringsHandler(BaseHandler):
         etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", f"public, max-age={MAX_AGE}")
-        self.set_header("Vary", "Accept-Encoding")
         self.set_header("Content-Language", catalog["language"].replace("_", "-"))
         self.set_header("ETag", etag)
         if self.check_etag_header():
