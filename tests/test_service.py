@@ -318,6 +318,32 @@ def test_health(api: LiveService) -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+.*", body["version"])
 
 
+def test_strings_for_the_pages(api: LiveService) -> None:
+    """The pages' words in a language: the page catalog, cacheable, revalidated with a 304."""
+    from peerkit import i18n
+
+    for language in i18n.languages():
+        reply = api.raw("GET", f"{API}/strings/{language}")
+        assert reply.status == 200, reply.text
+        assert reply.json == i18n.page_catalog(language)
+        assert reply.headers["Content-Type"].startswith("application/json")
+        assert "max-age=" in reply.headers["Cache-Control"], reply.headers["Cache-Control"]
+        assert "no-store" not in reply.headers["Cache-Control"]
+        etag = reply.headers["ETag"]
+        again = api.raw("GET", f"{API}/strings/{language}", headers={"If-None-Match": etag})
+        assert (again.status, again.text, again.headers["ETag"]) == (304, "", etag)
+    # A region falls back to its language; the service's default is always there.
+    status, body = api("GET", "/strings/EN-gb")
+    assert (status, body["language"]) == (200, "en")
+    assert set(body) == {"language", "messages", "plurals"}
+
+
+def test_strings_for_an_unknown_language(api: LiveService) -> None:
+    for language in ("xx", "klingon", "..", "e%20s"):
+        status, body = api("GET", f"/strings/{language}")
+        assert (status, body["error"]["code"]) == (404, "not_found"), (language, body)
+
+
 def test_create_room_from_loopback_without_a_key(api: LiveService) -> None:
     status, body = api("POST", "/rooms", {"title": "Tuesday group", "min_group": 4})
     assert status == 201, body

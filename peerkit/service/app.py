@@ -18,7 +18,7 @@ import tornado.web
 from ..content import Content
 from ..i18n import check_language
 from ..store import Store
-from . import events, pages, presenter, questions, rooms
+from . import events, pages, presenter, questions, rooms, strings
 from .base import (
     MAX_PARTICIPANTS,
     MAX_REQUEST_BODY,
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Handler modules whose ``default_handlers`` are served under the API root.
-API_MODULES = (rooms, questions, events, presenter)
+API_MODULES = (rooms, questions, events, presenter, strings)
 #: After refusing an oversized body, read (and drop) at most this much of it, for this many
 #: seconds, before closing: a client still sending then reads the refusal rather than a reset.
 LINGER_BYTES = 1024 * 1024

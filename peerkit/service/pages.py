@@ -1,27 +1,52 @@
-"""The participant page and its static files."""
+"""The participant page and its static files.
+
+The two pages (``index.html``, ``present.html``) are tornado templates whose words are marked
+``{{ _("...") }}`` (Babel reads them with its Jinja2 extractor, which knows the same syntax).
+They are filled in the service's own language, so the join form, the headings and the
+``<noscript>`` line are translated from the first paint; once a page knows its room, its
+script shows the room's language (``GET /api/v1/strings/<language>``).
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
+import tornado.template
 import tornado.web
 
+from .. import i18n
 from .base import CODE, PAGE_CSP, BaseHandler
+from .strings import default_language
 
 STATIC = Path(__file__).parent / "static"
 #: Files shared with the notebook's widgets (the chart module and its styles).
 SHARED = Path(__file__).parent.parent / "static"
 
 
+@cache
+def _template(name: str) -> tornado.template.Template:
+    source = (STATIC / name).read_text(encoding="utf-8")
+    return tornado.template.Template(source, name=name, autoescape="xhtml_escape", whitespace="all")
+
+
+def render_page(handler: BaseHandler, name: str, *, nested: bool) -> None:
+    """Send the page ``name`` in the service's language; ``nested``: it is served one level
+    below the root (``join/CODE``, ``present/CODE``), so its relative links go one level up."""
+    language = default_language(handler.settings)
+    words = i18n.translator(language)
+    page = _template(name).generate(_=words.gettext, lang=language.replace("_", "-"))
+    if nested:
+        page = page.replace(b'="static/', b'="../static/')
+    handler.set_header("Content-Security-Policy", PAGE_CSP)
+    handler.set_header("Content-Type", "text/html; charset=utf-8")
+    handler.set_header("Cache-Control", "no-cache")
+    handler.finish(page)
+
+
 class PageHandler(BaseHandler):
     def get(self, code: str | None = None) -> None:
-        self.set_header("Content-Security-Policy", PAGE_CSP)
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.set_header("Cache-Control", "no-cache")
-        page = (STATIC / "index.html").read_bytes()
-        if code is not None:  # at <prefix>join/CODE its relative links go one level up
-            page = page.replace(b'="static/', b'="../static/')
-        self.finish(page)
+        render_page(self, "index.html", nested=code is not None)
 
 
 class StaticHandler(tornado.web.StaticFileHandler):

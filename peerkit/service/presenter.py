@@ -25,7 +25,7 @@ from .. import room as rules
 from ..chartview import pre_post_view
 from ..store import Store, StoreError
 from .base import CODE, PAGE_CSP, ApiError, BaseHandler
-from .pages import STATIC
+from .pages import render_page
 from .views import room_view
 
 
@@ -161,11 +161,7 @@ class PresenterPage(BaseHandler):
     """``<prefix>present/<CODE>``: the page; the script does the rest."""
 
     def get(self, code: str) -> None:
-        self.set_header("Content-Security-Policy", PAGE_CSP)
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.set_header("Cache-Control", "no-cache")
-        page = (STATIC / "present.html").read_bytes()
-        self.finish(page.replace(b'="static/', b'="../static/'))
+        render_page(self, "present.html", nested=True)
 
 
 #: Routes under the API root.

@@ -4,6 +4,11 @@
 // the default export), the phone page and the presenter display (they import drawChart).
 // No build step and nothing from elsewhere: plain DOM calls, so it also runs under a strict
 // Content-Security-Policy (sizes are set through element.style, never inline markup).
+//
+// Most of a chart's words come translated in its view model; the few this module writes itself
+// are looked up in a page catalog (peerkit.i18n.page_catalog: {language, messages, plurals}),
+// passed to drawChart or, in a notebook, set as the widget's "strings". A message missing from
+// the catalog is shown as written here, in English.
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -21,10 +26,54 @@ function svg(tag, attrs, text) {
   return node;
 }
 
-function fmt(value) {
-  if (value === null || value === undefined) return "-";
-  const n = Math.round(Number(value) * 100) / 100;
-  return String(n);
+const ENGLISH = { language: "en", messages: {}, plurals: {} };
+const made = new WeakMap();
+
+/**
+ * The translation functions of a page catalog (null: English): `_(msgid)`, `ngettext(singular,
+ * plural, n)` (the form Intl.PluralRules picks for n, else "other", else the English form),
+ * `fill(text, {name: value})` for the {name} placeholders, and the language's way of writing
+ * numbers (`number`, at most two decimals) and percentages (`percent`, from 0-100).
+ * The phone page and the presenter display use it too.
+ */
+export function translation(catalog) {
+  catalog = catalog && typeof catalog === "object" ? catalog : ENGLISH;
+  if (made.has(catalog)) return made.get(catalog);
+  const lang = String(catalog.language || "en").replace("_", "-");
+  const messages = catalog.messages || {};
+  const plurals = catalog.plurals || {};
+  let rules;
+  let numbers;
+  let percents;
+  try {
+    rules = new Intl.PluralRules(lang);
+    numbers = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
+    percents = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 });
+  } catch {
+    rules = new Intl.PluralRules("en");
+    numbers = new Intl.NumberFormat("en", { maximumFractionDigits: 2 });
+    percents = new Intl.NumberFormat("en", { style: "percent", maximumFractionDigits: 1 });
+  }
+  const english = new Intl.PluralRules("en");
+  const words = {
+    lang,
+    gettext: (msgid) => messages[msgid] || msgid,
+    ngettext: (singular, plural, n) => {
+      const forms = plurals[singular];
+      const fallback = english.select(n) === "one" ? singular : plural;
+      if (!forms) return fallback;
+      return forms[rules.select(n)] || forms.other || fallback;
+    },
+    fill: (text, values) => String(text).replace(/\{(\w+)\}/g, (whole, name) =>
+      (values && Object.hasOwn(values, name) ? String(values[name]) : whole)),
+    number: (value) => {
+      if (value === null || value === undefined || Number.isNaN(Number(value))) return "-";
+      return numbers.format(Number(value));
+    },
+    percent: (value) => percents.format(Number(value) / 100),
+  };
+  made.set(catalog, words);
+  return words;
 }
 
 // The parts every chart keeps between redraws, so a live region is never replaced.
@@ -44,7 +93,8 @@ function skeleton(el) {
   return root;
 }
 
-function choiceBody(view) {
+function choiceBody(view, t) {
+  const { gettext: _, ngettext } = t;
   const list = make("ol", "pk-bars");
   const max = Math.max(1, ...view.bars.map((b) => b.percent || 0));
   for (const bar of view.bars) {
@@ -59,22 +109,25 @@ function choiceBody(view) {
       const fill = make("span", "pk-fill");
       fill.style.width = `${(100 * (bar.percent || 0)) / max}%`;
       track.append(fill);
-      line.append(track, make("span", "pk-count", `${bar.count} (${bar.percent}%)`));
+      line.append(track, make("span", "pk-count", t.fill(_("{count} ({percent})"),
+        { count: t.number(bar.count), percent: t.percent(bar.percent || 0) })));
       row.append(line);
     }
-    if (bar.own) row.append(make("strong", "pk-own-note", "Your answer"));
+    if (bar.own) row.append(make("strong", "pk-own-note", _("Your answer")));
     list.append(row);
   }
   const body = [list];
   if (view.bars.some((b) => b.count !== undefined)) {
-    body.push(make("p", "pk-note", `${view.passes} passed (not counted in the percentages).`));
+    body.push(make("p", "pk-note", t.fill(ngettext("{count} passed (not counted in the percentages).",
+      "{count} passed (not counted in the percentages).", view.passes), { count: t.number(view.passes) })));
   }
   if (view.lean) body.push(make("p", "pk-lean", `${view.lean.words}.`));
   return body;
 }
 
 // Columns for one distribution over a scale's points, as SVG with real text.
-function columns(scale, points, opts) {
+function columns(scale, points, opts, t) {
+  const { gettext: _ } = t;
   // Drawn at the width it is shown (between a phone's and a projector's), so text stays legible.
   const width = Math.max(320, Math.min(720, opts.width || 640));
   const height = (opts.height || 220) + (width < 480 ? 18 : 0);
@@ -100,8 +153,8 @@ function columns(scale, points, opts) {
     const y = yOf(p.count);
     const cls = opts.own !== undefined && Number(opts.own) === Number(p.value) ? "pk-col pk-own" : "pk-col";
     out.append(svg("rect", { x: x - step * 0.35, y, width: step * 0.7, height: height - bottom - y, class: cls }));
-    if (p.count) out.append(svg("text", { x, y: y - 4, class: "pk-col-count", "text-anchor": "middle" }, p.count));
-    out.append(svg("text", { x, y: height - bottom + 16, class: "pk-col-value", "text-anchor": "middle" }, fmt(p.value)));
+    if (p.count) out.append(svg("text", { x, y: y - 4, class: "pk-col-count", "text-anchor": "middle" }, t.number(p.count)));
+    out.append(svg("text", { x, y: height - bottom + 16, class: "pk-col-value", "text-anchor": "middle" }, t.number(p.value)));
   }
   out.append(svg("line", { x1: left, x2: width - right, y1: height - bottom, y2: height - bottom, class: "pk-axis" }));
   out.append(svg("text", { x: left, y: height - (narrow ? 22 : 4), class: "pk-pole" }, `◀ ${scale.low}`));
@@ -109,39 +162,50 @@ function columns(scale, points, opts) {
   if (opts.median !== undefined && opts.median !== null) {
     const x = xOf(opts.median);
     out.append(svg("line", { x1: x, x2: x, y1: 22, y2: height - bottom, class: "pk-median" }));
-    out.append(svg("text", { x: x + 4, y: 16, class: "pk-median-label" }, `${opts.label || ""}median ${fmt(opts.median)}`));
+    out.append(svg("text", { x: x + 4, y: 16, class: "pk-median-label" }, t.fill(_("median {value}"), { value: t.number(opts.median) })));
   }
   if (opts.own !== undefined) {
-    out.append(svg("text", { x: xOf(opts.own), y: height - bottom + 32, class: "pk-own-note", "text-anchor": "middle" }, "▲ You"));
+    out.append(svg("text", { x: xOf(opts.own), y: height - bottom + 32, class: "pk-own-note", "text-anchor": "middle" }, _("▲ You")));
   }
   return out;
 }
 
-function scaleBody(view, width) {
+function scaleBody(view, width, t) {
+  const { gettext: _, ngettext } = t;
   const scale = view.scale;
   const body = [];
   if (scale.points) {
-    body.push(columns(scale, scale.points, { median: scale.median, q1: scale.q1, q3: scale.q3, own: scale.own, width }));
-    body.push(make("p", "pk-note", `${view.answered} answered, ${view.passes} passed. Median ${fmt(scale.median)}; middle half from ${fmt(scale.q1)} to ${fmt(scale.q3)}.`));
-    if (scale.own !== undefined) body.push(make("p", "pk-own-line", `Your answer: ${fmt(scale.own)}.`));
+    body.push(columns(scale, scale.points, { median: scale.median, q1: scale.q1, q3: scale.q3, own: scale.own, width }, t));
+    const counts = t.fill(ngettext("{count} answered, {passes} passed.", "{count} answered, {passes} passed.", view.answered),
+      { count: t.number(view.answered), passes: t.number(view.passes) });
+    const spread = t.fill(_("Median {median}; middle half from {q1} to {q3}."),
+      { median: t.number(scale.median), q1: t.number(scale.q1), q3: t.number(scale.q3) });
+    body.push(make("p", "pk-note", `${counts} ${spread}`));
+    if (scale.own !== undefined) body.push(make("p", "pk-own-line", `${t.fill(_("Your answer: {answer}"), { answer: t.number(scale.own) })}.`));
   } else if (view.own) {
-    body.push(make("p", "pk-note", `Your answer: ${view.own}`));
+    body.push(make("p", "pk-note", t.fill(_("Your answer: {answer}"), { answer: view.own })));
   }
   return body;
 }
 
-function prePostBody(view, width) {
+function prePostBody(view, width, t) {
+  const { ngettext } = t;
   const body = [];
   for (const series of view.series || []) {
-    body.push(make("p", "pk-series", `${series.label}: ${series.n} answered`));
-    body.push(columns(view.scale, series.points, { median: series.median, height: 190, width }));
+    body.push(make("p", "pk-series", t.fill(ngettext("{label}: {count} answered", "{label}: {count} answered", series.n),
+      { label: series.label, count: t.number(series.n) })));
+    body.push(columns(view.scale, series.points, { median: series.median, height: 190, width }, t));
   }
   if (view.shift) body.push(make("p", "pk-lean", `${view.shift.words}. ${view.shift.moved}.`));
   return body;
 }
 
-/** Draw (or redraw) the chart view model `view` into the element `el`. */
-export function drawChart(el, view) {
+/**
+ * Draw (or redraw) the chart view model `view` into the element `el`, writing this module's
+ * own words from `strings` (a page catalog; none: English).
+ */
+export function drawChart(el, view, strings) {
+  const t = translation(strings);
   const root = skeleton(el);
   const [title, status, banner, body, caption] = root.children;
   view = view || {};
@@ -154,9 +218,9 @@ export function drawChart(el, view) {
   banner.className = `pk-chart-banner pk-banner-${view.state || "waiting"}`;
   let parts = [];
   const width = body.clientWidth || el.clientWidth || 640;
-  if (view.kind === "choice" && view.bars) parts = choiceBody(view);
-  else if (view.kind === "scale" && view.scale) parts = scaleBody(view, width);
-  else if (view.kind === "pre-post") parts = prePostBody(view, width);
+  if (view.kind === "choice" && view.bars) parts = choiceBody(view, t);
+  else if (view.kind === "scale" && view.scale) parts = scaleBody(view, width, t);
+  else if (view.kind === "pre-post") parts = prePostBody(view, width, t);
   body.replaceChildren(...parts);
   caption.textContent = view.caption || "";
   return root;
@@ -164,12 +228,16 @@ export function drawChart(el, view) {
 
 function render({ model, el }) {
   const draw = () => {
-    drawChart(el, model.get("view"));
+    drawChart(el, model.get("view"), model.get("strings"));
     el.dataset.drawn = String((Number(el.dataset.drawn) || 0) + 1);
   };
   draw();
   model.on("change:view", draw);
-  return () => model.off("change:view", draw);
+  model.on("change:strings", draw);
+  return () => {
+    model.off("change:view", draw);
+    model.off("change:strings", draw);
+  };
 }
 
 export default { render };

@@ -9,6 +9,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from .. import i18n
 from ..chartview import chart_state, chart_view, pre_post_view
 from ..client import ClientError, Session
 from ..model import ScaleQuestion, Tally
@@ -29,6 +30,13 @@ class ChartWidget(anywidget.AnyWidget):
     view = traitlets.Dict(help="The chart view model, as chartview.chart_view returns it.").tag(
         sync=True
     )
+    strings = traitlets.Dict(
+        help="The words chart.js writes itself, in the kernel's language (i18n.page_catalog)."
+    ).tag(sync=True)
+
+    @traitlets.default("strings")
+    def _strings(self) -> dict:
+        return dict(i18n.page_catalog(i18n.active()))
 
 
 def question_status(question: QuestionState | None, tally: Tally | None, facilitator: bool) -> str:

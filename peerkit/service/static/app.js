@@ -1,5 +1,7 @@
 // peerkit participant page: join a room, answer the current question live, see revealed results.
 // Every string from the service is rendered as text (text nodes / textContent), never as HTML.
+// Every word the page writes is looked up in the room's language (GET /api/v1/strings/<lang>):
+// _("...") and ngettext(singular, plural, n), with {name} placeholders filled by fill().
 'use strict';
 
 (() => {
@@ -11,16 +13,75 @@
   const charts = import(new URL('chart.js', document.currentScript.src).href);
   const joinPath = (code) => `${ROOT.pathname}join/${code}`;
   const CODE_RE = /^[A-Z0-9]{6}$/;
-  const NOT_FOUND = 'No room with that code. Check the code and try again.';
-  const SAVED = 'Your answer is saved. You can change it while the question is open.';
-  const HEADINGS = { choice: 'Scenario', scale: 'Slider', text: 'Reflection' };
   const NAV_KEYS = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End',
     'PageUp', 'PageDown']);
 
   const $ = (id) => document.getElementById(id);
   const normalise = (raw) => raw.replace(/\s+/g, '').toUpperCase();
-  const fmt = (x) => (typeof x === 'number' ? String(Math.round(x * 100) / 100) : '–');
-  const people = (n) => `${n} ${n === 1 ? 'person' : 'people'}`;
+
+  // ------------------------------------------------------------------------- the page's words
+
+  let words = null; // the translation functions of the language shown (chart.js translation())
+  let catalog = null; // the catalog they came from, for the charts
+  const _ = (msgid) => words.gettext(msgid);
+  const ngettext = (singular, plural, n) => words.ngettext(singular, plural, n);
+  const fill = (text, values) => words.fill(text, values);
+  const fmt = (x) => (typeof x === 'number' ? words.number(x) : '–');
+
+  /** Load the words of `language` (English when the service has none) and show them. */
+  async function useLanguage(language) {
+    const module = await charts;
+    if (!words) words = module.translation(null); // English while the first catalog loads
+    let loaded = null;
+    const res = await retrying(async () => {
+      try {
+        return await fetch(`${API}/strings/${encodeURIComponent(language)}`,
+          { headers: { Accept: 'application/json' }, credentials: 'omit' });
+      } catch (err) {
+        throw new Offline(String(err));
+      }
+    });
+    if (res.ok) loaded = await res.json().catch(() => null);
+    catalog = loaded;
+    words = module.translation(loaded);
+    document.documentElement.lang = words.lang;
+    // The page's own text, filled in by the service in its language: now in this one.
+    $('skip').textContent = _('Skip to content');
+    $('join-heading').textContent = _('Join a workshop poll');
+    $('code-label').textContent = _('Room code');
+    $('code-hint').textContent = _('The 6 letters or numbers the facilitator shows you.');
+    $('join-button').textContent = _('Join');
+    $('privacy').textContent = _('Your answers are anonymous. Only group totals are shown, '
+      + 'and only when the facilitator reveals them.');
+  }
+
+  /** The language's own name for itself ("Español"), as the browser knows it. */
+  function languageName(lang) {
+    try {
+      const name = new Intl.DisplayNames([lang], { type: 'language' }).of(lang) || lang;
+      return name.charAt(0).toLocaleUpperCase(lang) + name.slice(1);
+    } catch {
+      return lang;
+    }
+  }
+
+  const heading = (kind) => ({ choice: _('Scenario'), scale: _('Slider'),
+    text: _('Reflection') })[kind];
+
+  /** What the page says about an error the service refused with, by its code. */
+  function errorText(err) {
+    const texts = {
+      not_found: _('No room with that code. Check the code and try again.'),
+      room_full: _('This room is full. Tell the facilitator.'),
+      rate_limited: _('Too many tries from this connection. Wait a moment, then try again.'),
+      question_closed: _('This question is closed.'),
+      invalid_answer: _('That answer does not fit this question.'),
+      too_large: _('That answer is too long.'),
+      unauthorized: _('This page is no longer part of the room. Reload the page to join again.'),
+      forbidden: _('This page is no longer part of the room. Reload the page to join again.'),
+    };
+    return texts[err.code] || _('The poll service could not take this.');
+  }
 
   /** Build an element. String children become text nodes, so nothing is parsed as markup. */
   function h(tag, attrs = {}, ...children) {
@@ -175,7 +236,7 @@
           setStatus('');
           throw err;
         }
-        setStatus('Reconnecting…');
+        setStatus(_('Reconnecting…'));
         await sleep(Math.min(15000, 1000 * 2 ** attempt) * (0.8 + Math.random() * 0.4));
       }
     }
@@ -219,10 +280,11 @@
   function showJoin(code = '', error = '') {
     $('room-view').hidden = true;
     $('room-label').hidden = true;
+    $('room-lang').hidden = true;
     $('join-view').hidden = false;
     $('code').value = code;
     setCodeError(error);
-    document.title = 'Join a poll – peerkit';
+    document.title = _('Join a poll – peerkit');
     if (error) $('code').focus();
   }
 
@@ -235,7 +297,7 @@
     event.preventDefault();
     const code = normalise($('code').value);
     if (!CODE_RE.test(code)) {
-      setCodeError('A room code has 6 letters or numbers, for example K7QM3X.');
+      setCodeError(_('A room code has 6 letters or numbers, for example K7QM3X.'));
       $('code').focus();
       return;
     }
@@ -246,20 +308,27 @@
     state.code = code;
     $('join-view').hidden = true;
     $('room-view').hidden = false;
-    showCard('Joining…', `Connecting to room ${code}.`);
+    showCard(_('Joining…'), fill(_('Connecting to room {code}.'), { code }));
     try {
       const room = await retrying(() => api('GET', `/rooms/${code}`, { auth: false }));
+      const language = room.language || 'en';
+      if (language !== words.lang) await useLanguage(language);
       state.code = room.code;
       state.minGroup = room.min_group;
-      $('room-label').textContent = room.title ? `${room.title} · ${room.code}` : `Room ${room.code}`;
+      $('room-label').textContent = room.title
+        ? fill(_('{title} · {code}'), { title: room.title, code: room.code })
+        : fill(_('Room {code}'), { code: room.code });
       $('room-label').hidden = false;
-      document.title = `${room.title || 'Live poll'} – peerkit`;
+      $('room-lang').textContent = fill(_('Language: {language}'),
+        { language: languageName(words.lang) });
+      $('room-lang').hidden = false;
+      document.title = fill(_('{title} – peerkit'), { title: room.title || _('Live poll') });
       state.token = tokens.get(room.code);
       if (!state.token) await join();
       await poll();
     } catch (err) {
-      if (err.status === 404) showJoin(code, NOT_FOUND);
-      else showCard('Something went wrong', err.message, 'Reload the page to try again.');
+      if (err.status === 404) showJoin(code, errorText(err));
+      else showCard(_('Something went wrong'), errorText(err), _('Reload the page to try again.'));
     }
   }
 
@@ -291,7 +360,7 @@
           continue;
         }
         if (!(err instanceof Offline)) throw err;
-        if (shown === before) setStatus('Reconnecting…');
+        if (shown === before) setStatus(_('Reconnecting…'));
       }
       failures = shown > before ? 0 : failures + 1;
       streams = failures < 3;
@@ -323,16 +392,16 @@
     const q = view.question;
     if (!q) {
       if (ui || !rendered) {
-        showCard('You’re in', 'Waiting for the facilitator to open a question.',
-          'This page updates by itself, so you can leave it open.');
-        if (rendered) announce('Waiting for the facilitator to open a question.');
+        showCard(_('You’re in'), _('Waiting for the facilitator to open a question.'),
+          _('This page updates by itself, so you can leave it open.'));
+        if (rendered) announce(_('Waiting for the facilitator to open a question.'));
       }
       ui = null;
     } else if (!ui || ui.id !== q.id) {
       const hadFocus = $('room-view').contains(document.activeElement);
       ui = buildQuestion(q);
       if (hadFocus) ui.heading.focus();
-      if (rendered) announce(`New question: ${ui.heading.textContent}`);
+      if (rendered) announce(fill(_('New question: {title}'), { title: ui.heading.textContent }));
     }
     rendered = true;
     if (ui) ui.update(view);
@@ -344,16 +413,17 @@
       error: '' };
     const changed = () => { ui.dirty = true; ui.error = ''; refresh(); };
     const kit = { choice: choiceKit, scale: scaleKit, text: textKit }[q.kind](q, changed);
-    const submit = h('button', { type: 'submit', class: 'primary', text: 'Submit' });
+    const submit = h('button', { type: 'submit', class: 'primary', text: _('Submit') });
     const pass = kit.passButton
-      ? h('button', { type: 'button', class: 'secondary', text: 'Pass', onclick: () => send(q.pass) })
+      ? h('button', { type: 'button', class: 'secondary', text: _('Pass'),
+        onclick: () => send(q.pass) })
       : null;
     const notice = h('p', { class: 'notice', 'aria-live': 'polite' });
     const closed = h('p', { class: 'closed', hidden: true },
-      'This question is closed. Answers can no longer be changed.');
+      _('This question is closed. Answers can no longer be changed.'));
     const form = h('form', { class: 'answer', novalidate: true }, kit.body,
       h('div', { class: 'actions' }, submit, pass), notice);
-    ui.heading = h('h1', { id: 'q-heading', tabindex: -1, text: q.title || HEADINGS[q.kind] });
+    ui.heading = h('h1', { id: 'q-heading', tabindex: -1, text: q.title || heading(q.kind) });
     const results = h('section', { class: 'card results', 'aria-labelledby': 'results-h',
       hidden: true });
     $('room-view').replaceChildren(
@@ -380,22 +450,23 @@
     });
 
     function describe() {
-      if (ui.saving) return 'Saving…';
+      if (ui.saving) return _('Saving…');
       if (ui.error) return ui.error;
       const passed = ui.answer === q.pass;
       if (!ui.open) {
-        if (ui.answer === null) return 'You did not answer this question.';
-        return passed ? 'You passed on this question.' : 'Your answer was saved.';
+        if (ui.answer === null) return _('You did not answer this question.');
+        return passed ? _('You passed on this question.') : _('Your answer was saved.');
       }
       if (ui.answer === null) return '';
-      if (ui.dirty) return 'You have changed your answer. Press Change answer to save it.';
-      return passed ? 'You passed. You can still answer while the question is open.' : SAVED;
+      if (ui.dirty) return _('You have changed your answer. Press Change answer to save it.');
+      return passed ? _('You passed. You can still answer while the question is open.')
+        : _('Your answer is saved. You can change it while the question is open.');
     }
 
     function refresh() {
       for (const control of form.elements) control.disabled = !ui.open;
       if (ui.open && kit.ready) submit.disabled = !kit.ready();
-      submit.textContent = ui.answer === null ? 'Submit' : 'Change answer';
+      submit.textContent = ui.answer === null ? _('Submit') : _('Change answer');
       closed.hidden = ui.open;
       const text = describe();
       if (notice.textContent !== text) notice.textContent = text;
@@ -418,11 +489,11 @@
           ui.open = false;
           ui.dirty = false;
           kit.write(ui.answer);
-          ui.error = 'This question closed before your answer was saved.';
+          ui.error = _('This question closed before your answer was saved.');
         } else if (err instanceof HttpError) {
-          ui.error = `Not saved: ${err.message}`;
+          ui.error = fill(_('Not saved: {reason}'), { reason: errorText(err) });
         } else {
-          ui.error = 'Not saved: the connection dropped. Please try again.';
+          ui.error = _('Not saved: the connection dropped. Please try again.');
         }
       } finally {
         ui.saving = false;
@@ -437,8 +508,8 @@
       if (!ui.open) ui.dirty = false; // a closed question shows what was saved
       if (!ui.dirty && !ui.saving) kit.write(ui.answer);
       if (wasOpen !== ui.open) ui.error = '';
-      if (wasOpen && !ui.open) announce('This question is closed.');
-      if (!wasOpen && ui.open) announce('This question is open again.');
+      if (wasOpen && !ui.open) announce(_('This question is closed.'));
+      if (!wasOpen && ui.open) announce(_('This question is open again.'));
       refresh();
       showResults(results, view, q);
     };
@@ -446,7 +517,7 @@
   }
 
   function choiceKit(q) {
-    const options = [...q.options, { id: q.pass, text: 'Pass / prefer not to say' }];
+    const options = [...q.options, { id: q.pass, text: _('Pass / prefer not to say') }];
     const radios = options.map((o) => h('input', { type: 'radio', name: 'answer', id: `opt-${o.id}`,
       value: o.id }));
     const body = h('fieldset', { class: 'choices' }, h('legend', { text: q.prompt }),
@@ -456,7 +527,7 @@
       body,
       read: () => radios.find((r) => r.checked)?.value,
       write: (answer) => radios.forEach((r) => { r.checked = r.value === answer; }),
-      missing: 'Choose one of the options, or pass.',
+      missing: _('Choose one of the options, or pass.'),
     };
   }
 
@@ -476,13 +547,14 @@
     const show = () => {
       slider.classList.toggle('unset', !chosen);
       if (!chosen) {
-        reading.textContent = 'Move the slider to choose.';
-        slider.setAttribute('aria-valuetext', 'Not answered yet');
+        reading.textContent = _('Move the slider to choose.');
+        slider.setAttribute('aria-valuetext', _('Not answered yet'));
         return;
       }
       const value = Number(slider.value);
       reading.replaceChildren(h('span', { class: 'value', text: fmt(value) }), anchor(value));
-      slider.setAttribute('aria-valuetext', `${fmt(value)}: ${anchor(value)}`);
+      slider.setAttribute('aria-valuetext',
+        fill(_('{value}: {words}'), { value: fmt(value), words: anchor(value) }));
     };
     const choose = () => {
       if (!chosen) { chosen = true; show(); changed(); }
@@ -493,9 +565,13 @@
     show();
     const body = h('fieldset', { class: 'scale' },
       h('legend', { id: 'scale-prompt', text: q.prompt }), reading, slider,
-      h('p', { id: 'scale-poles', class: 'poles' }, h('span', { text: q.low_label }),
-        h('span', { class: 'vh', text: ' to ' }), h('span', { text: q.high_label })),
-      q.note ? h('details', { class: 'note' }, h('summary', { text: 'About this slider' }),
+      // Seen: the poles at both ends; heard: the one sentence joining them.
+      h('p', { id: 'scale-poles', class: 'poles' },
+        h('span', { 'aria-hidden': 'true', text: q.low_label }),
+        h('span', { class: 'vh', text: fill(_('{low} to {high}'),
+          { low: q.low_label, high: q.high_label }) }),
+        h('span', { 'aria-hidden': 'true', text: q.high_label })),
+      q.note ? h('details', { class: 'note' }, h('summary', { text: _('About this slider') }),
         h('p', { text: q.note })) : null);
     return {
       body,
@@ -507,7 +583,7 @@
         slider.value = String(chosen ? answer : mid);
         show();
       },
-      missing: 'Move the slider to choose, or pass.',
+      missing: _('Move the slider to choose, or pass.'),
     };
   }
 
@@ -518,9 +594,13 @@
     let warned = null;
     const show = () => {
       const left = q.max_length - area.value.length;
-      count.textContent = `${area.value.length} / ${q.max_length} characters`;
+      count.textContent = fill(ngettext('{count} / {max} character', '{count} / {max} characters',
+        q.max_length), { count: fmt(area.value.length), max: fmt(q.max_length) });
       count.classList.toggle('near', left <= 20);
-      if (left <= 20 && left % 10 === 0 && left !== warned) announce(`${left} characters left`);
+      if (left <= 20 && left % 10 === 0 && left !== warned) {
+        announce(fill(ngettext('{count} character left', '{count} characters left', left),
+          { count: fmt(left) }));
+      }
       warned = left;
     };
     area.addEventListener('input', show);
@@ -534,9 +614,9 @@
     return {
       body: h('div', { class: 'field' },
         h('label', { for: 'reflection', class: 'prompt', text: q.prompt }),
-        h('p', { id: 'reflection-note', class: 'hint', text: 'The facilitator sees what you write. '
-          + 'It is shown to the group only if the facilitator approves it, and never with your '
-          + 'name.' }),
+        h('p', { id: 'reflection-note', class: 'hint', text: _('The facilitator sees what you '
+          + 'write. It is shown to the group only if the facilitator approves it, and never '
+          + 'with your name.') }),
         area, count),
       passButton: true,
       read: () => area.value.trim() || undefined,
@@ -544,7 +624,7 @@
         area.value = typeof answer === 'string' && answer !== q.pass ? answer : '';
         show();
       },
-      missing: 'Write something first, or pass.',
+      missing: _('Write something first, or pass.'),
     };
   }
 
@@ -559,11 +639,13 @@
     section.hidden = !r && !view.question.revealed;
     if (section.hidden) return;
     const content = !r
-      ? [h('p', { text: `The facilitator has shown the results. They appear here once at least `
-          + `${people(state.minGroup)} have answered.` })]
+      ? [h('p', { text: fill(ngettext('The facilitator has shown the results. They appear here '
+          + 'once at least {count} person has answered.', 'The facilitator has shown the '
+          + 'results. They appear here once at least {count} people have answered.',
+        state.minGroup), { count: fmt(state.minGroup) }) })]
       : (r.kind === 'text' ? textResults : chartResults)(q, r, view.your_answer);
-    section.replaceChildren(h('h2', { id: 'results-h', text: 'Group results' }), ...content);
-    if (r && first) announce('The group results are shown below the question.');
+    section.replaceChildren(h('h2', { id: 'results-h', text: _('Group results') }), ...content);
+    if (r && first) announce(_('The group results are shown below the question.'));
   }
 
   function chartResults(q, r, mine) {
@@ -577,19 +659,22 @@
       view.scale.own = mine;
     }
     const holder = h('div', { class: 'figures' });
-    charts.then((module) => module.drawChart(holder, view));
+    const strings = catalog;
+    charts.then((module) => module.drawChart(holder, view, strings));
     const summary = q.kind === 'choice'
-      ? [h('p', { text: `${people(r.answered)} chose an option.` })] : [];
+      ? [h('p', { text: fill(ngettext('{count} person chose an option.',
+        '{count} people chose an option.', r.answered), { count: fmt(r.answered) }) })] : [];
     return [...summary, holder];
   }
 
   function textResults(q, r) {
     const texts = r.reflections || [];
-    const summary = h('p', { text: `${r.n} ${r.n === 1 ? 'reflection' : 'reflections'} received; `
-      + `${texts.length} shared with the group.` });
+    const summary = h('p', { text: fill(ngettext('{count} reflection received; {shared} shared '
+      + 'with the group.', '{count} reflections received; {shared} shared with the group.', r.n),
+    { count: fmt(r.n), shared: fmt(texts.length) }) });
     return [summary, texts.length
       ? h('ul', { class: 'reflections figures' }, ...texts.map((t) => h('li', { text: String(t) })))
-      : h('p', { class: 'hint figures', text: 'None has been shared yet.' })];
+      : h('p', { class: 'hint figures', text: _('None has been shared yet.') })];
   }
 
   // ------------------------------------------------------------------------- start
@@ -597,11 +682,14 @@
   const here = location.pathname.startsWith(ROOT.pathname)
     ? location.pathname.slice(ROOT.pathname.length) : '';
   const match = here.match(/^join\/([^/]+)\/?$/);
-  if (match) {
-    const code = normalise(decodeURIComponent(match[1]));
-    if (location.pathname !== joinPath(code)) history.replaceState(null, '', joinPath(code));
-    enterRoom(code);
-  } else {
-    showJoin();
-  }
+  // The service's own language (the page came filled in with it) until the room names its own.
+  useLanguage(document.documentElement.lang || 'en').then(() => {
+    if (match) {
+      const code = normalise(decodeURIComponent(match[1]));
+      if (location.pathname !== joinPath(code)) history.replaceState(null, '', joinPath(code));
+      enterRoom(code);
+    } else {
+      showJoin();
+    }
+  });
 })();

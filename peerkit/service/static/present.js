@@ -2,17 +2,70 @@
 // It shows only what the whole room may see: the question, how many have answered while it is
 // open, and the group's results once the facilitator reveals them (and enough have answered).
 // Every string from the service is rendered as text, never as HTML. Results are drawn by the
-// chart module the notebook and the phones share.
+// chart module the notebook and the phones share. Every word it writes is looked up in the
+// room's language (GET /api/v1/strings/<lang>): _("...") and ngettext(singular, plural, n), with
+// {name} placeholders filled by fill().
 
-import { drawChart } from './chart.js';
+import { drawChart, translation } from './chart.js';
 
 const ROOT = new URL('../', import.meta.url);
 const API = new URL('api/v1', ROOT).href;
-const KINDS = { choice: 'Scenario', scale: 'Slider', text: 'Reflection' };
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 const $ = (id) => document.getElementById(id);
-const fmt = (x) => (typeof x === 'number' ? String(Math.round(x * 100) / 100) : '–');
-const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+// ----------------------------------------------------------------------------- the words
+
+let words = translation(null); // English until the service's catalog is loaded
+let catalog = null;
+let loaded = null; // the language whose catalog was loaded
+const _ = (msgid) => words.gettext(msgid);
+const ngettext = (singular, plural, n) => words.ngettext(singular, plural, n);
+const fill = (text, values) => words.fill(text, values);
+const fmt = (x) => (typeof x === 'number' ? words.number(x) : '–');
+
+/** Load the words of `language` (English when the service has none) and show them. Throws
+ * Offline when the service cannot be reached. */
+async function useLanguage(language) {
+  let res;
+  try {
+    res = await fetch(`${API}/strings/${encodeURIComponent(language)}`,
+      { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+  } catch (err) {
+    throw new Offline(String(err));
+  }
+  if (res.status >= 500) throw new Offline(`HTTP ${res.status}`);
+  catalog = res.ok ? await res.json().catch(() => null) : null;
+  words = translation(catalog);
+  loaded = language;
+  document.documentElement.lang = words.lang;
+  // The page's own text, filled in by the service in its language: now in this one.
+  $('join-h').textContent = _('Join on your phone');
+  $('code-label').textContent = _('Room code');
+  $('open-label').textContent = _('or open');
+  $('room-lang').textContent = fill(_('Language: {language}'), { language: languageName(words.lang) });
+}
+
+/** The language's own name for itself ("Español"), as the browser knows it. */
+function languageName(lang) {
+  try {
+    const name = new Intl.DisplayNames([lang], { type: 'language' }).of(lang) || lang;
+    return name.charAt(0).toLocaleUpperCase(lang) + name.slice(1);
+  } catch {
+    return lang;
+  }
+}
+
+const kindName = (kind) => ({ choice: _('Scenario'), scale: _('Slider'),
+  text: _('Reflection') })[kind] || _('Question');
+
+/** Why the service refused this screen, by the error's code. */
+function refusal(code) {
+  if (code === 'not_found') return _('There is no room with this code.');
+  if (code === 'forbidden' || code === 'unauthenticated') {
+    return _('This presenter link is not (or no longer) valid for this room.');
+  }
+  return _('The poll service refused this screen.');
+}
 export const letter = (index) => LETTERS[index] || String(index + 1);
 
 /** Build an element. String children become text nodes, so nothing is parsed as markup. */
@@ -92,11 +145,14 @@ function render(view) {
     $('join-url').textContent = view.join_url;
     const qr = $('qr');
     qr.src = `${API}/rooms/${view.room}/qr.svg`;
-    qr.alt = `QR code that opens ${view.join_url}`;
+    qr.alt = fill(_('QR code that opens {url}'), { url: view.join_url });
     qr.hidden = false;
-    document.title = `${view.title || 'Workshop'} · room ${view.room} · peerkit`;
+    document.title = fill(_('{title} · room {code} · peerkit'),
+      { title: view.title || _('Workshop'), code: view.room });
   }
-  $('people').textContent = plural(view.participants, 'person has', 'people have') + ' joined';
+  $('room-lang').hidden = false;
+  $('people').textContent = fill(ngettext('{count} person has joined', '{count} people have joined',
+    view.participants), { count: fmt(view.participants) });
   const q = view.question;
   const key = JSON.stringify([q, view.results, view.chart, view.pre_post, view.min_group]);
   if (shown.question !== key) {
@@ -105,7 +161,10 @@ function render(view) {
     fit();
   }
   const count = $('answers');
-  if (count) count.textContent = plural(view.answers, 'answer', 'answers');
+  if (count) {
+    count.textContent = fill(ngettext('{count} answer', '{count} answers', view.answers),
+      { count: fmt(view.answers) });
+  }
 }
 
 /** Shrink the stage's text, step by step, until a long scenario fits the screen. */
@@ -121,10 +180,10 @@ window.addEventListener('resize', fit);
 
 function waiting(view) {
   return [
-    h('p', { class: 'kind', text: 'Waiting' }),
-    h('h1', { id: 'stage-h', text: view.title || 'Welcome' }),
-    h('p', { class: 'lead', text: 'The next question appears here when the facilitator opens it. '
-      + 'Join now with the code or the QR code.' }),
+    h('p', { class: 'kind', text: _('Waiting') }),
+    h('h1', { id: 'stage-h', text: view.title || _('Welcome') }),
+    h('p', { class: 'lead', text: _('The next question appears here when the facilitator opens '
+      + 'it. Join now with the code or the QR code.') }),
   ];
 }
 
@@ -132,30 +191,32 @@ function questionView(view) {
   const q = view.question;
   const open = q.state === 'open';
   const parts = [
-    h('p', { class: 'kind', text: KINDS[q.kind] || 'Question' }),
+    h('p', { class: 'kind', text: kindName(q.kind) }),
     h('h1', { id: 'stage-h', text: q.title || q.prompt }),
     h('p', { class: 'status' },
-      h('span', { class: `state ${open ? 'open' : 'closed'}`, text: open ? 'Open' : 'Closed' }),
+      h('span', { class: `state ${open ? 'open' : 'closed'}`, text: open ? _('Open') : _('Closed') }),
       h('span', { id: 'answers', 'aria-live': 'polite' }),
-      open ? h('span', { class: 'note', text: 'Answer on your phone' }) : null),
+      open ? h('span', { class: 'note', text: _('Answer on your phone') }) : null),
   ];
   if (q.vignette) parts.push(h('p', { class: 'vignette', text: q.vignette }));
   if (q.title && q.prompt) parts.push(h('p', { class: 'prompt', text: q.prompt }));
   if (q.kind === 'choice' && !view.results) { // once revealed, the bars carry the options
-    parts.push(h('ol', { class: 'options', 'aria-label': 'Options' },
+    parts.push(h('ol', { class: 'options', 'aria-label': _('Options') },
       ...q.options.map((o, i) => h('li', {},
         h('span', { class: 'letter', 'aria-hidden': 'true', text: letter(i) }),
-        h('span', {}, h('span', { class: 'vh', text: `${letter(i)}: ` }), o.text)))));
+        h('span', {}, h('span', { class: 'vh', text: `${fill(_('{letter}:'), { letter: letter(i) })} ` }),
+          o.text)))));
   } else if (q.kind === 'scale' && !view.results) { // once revealed, the chart carries the poles
     parts.push(h('p', { class: 'poles' },
-      h('span', { text: `${fmt(q.min)}: ${q.low_label}` }),
-      h('span', { text: `${fmt(q.max)}: ${q.high_label}` })));
+      h('span', { text: fill(_('{value}: {words}'), { value: fmt(q.min), words: q.low_label }) }),
+      h('span', { text: fill(_('{value}: {words}'), { value: fmt(q.max), words: q.high_label }) })));
   }
   if (view.results) {
     parts.push(drawResults(q, view));
   } else if (q.revealed) {
-    parts.push(h('p', { class: 'notice', text: 'The results appear here once at least '
-      + `${plural(view.min_group, 'person has', 'people have')} answered.` }));
+    parts.push(h('p', { class: 'notice', text: fill(ngettext('The results appear here once at '
+      + 'least {count} person has answered.', 'The results appear here once at least {count} '
+      + 'people have answered.', view.min_group), { count: fmt(view.min_group) }) }));
   }
   return parts;
 }
@@ -164,12 +225,12 @@ function questionView(view) {
 // once both are revealed), or the wall of approved reflections.
 function drawResults(q, view) {
   const section = h('section', { class: 'results', 'aria-labelledby': 'results-h' },
-    h('h2', { id: 'results-h', text: 'Group results' }));
+    h('h2', { id: 'results-h', text: _('Group results') }));
   if (q.kind === 'text') {
     section.append(...textResults(view.results));
   } else {
     const chart = h('div', { class: 'chart' });
-    drawChart(chart, view.pre_post || view.chart);
+    drawChart(chart, view.pre_post || view.chart, catalog);
     section.append(chart);
   }
   return section;
@@ -177,11 +238,12 @@ function drawResults(q, view) {
 
 function textResults(r) {
   const texts = r.reflections || [];
-  return [h('p', { text: `${plural(r.n, 'reflection', 'reflections')} received; `
-    + `${texts.length} shared with the group.` }),
-  texts.length ? h('ul', { class: 'wall', 'aria-label': 'Shared reflections' },
+  return [h('p', { text: fill(ngettext('{count} reflection received; {shared} shared with the '
+    + 'group.', '{count} reflections received; {shared} shared with the group.', r.n),
+  { count: fmt(r.n), shared: fmt(texts.length) }) }),
+  texts.length ? h('ul', { class: 'wall', 'aria-label': _('Shared reflections') },
     ...texts.map((t) => h('li', { text: String(t) })))
-    : h('p', { class: 'note', text: 'None has been shared yet.' })];
+    : h('p', { class: 'note', text: _('None has been shared yet.') })];
 }
 
 // ----------------------------------------------------------------------------- following
@@ -194,6 +256,11 @@ async function follow() {
     try {
       const view = await screen(etag);
       failures = 0;
+      const language = view.language || 'en';
+      if (language !== loaded) {
+        await useLanguage(language);
+        shown.question = shown.join = null; // draw everything again in this language
+      }
       $('connection').textContent = '';
       etag = view.etag;
       render(view);
@@ -203,18 +270,22 @@ async function follow() {
         return;
       }
       if (err instanceof Refused) {
-        $('stage').replaceChildren(h('h1', { id: 'stage-h', text: 'This screen cannot follow the room' }),
-          h('p', { class: 'lead', text: err.message }),
-          h('p', { class: 'note', text: 'Open the presenter link from the facilitator’s notebook again.' }));
+        $('stage').replaceChildren(h('h1', { id: 'stage-h', text: _('This screen cannot follow the room') }),
+          h('p', { class: 'lead', text: refusal(err.code) }),
+          h('p', { class: 'note', text: _('Open the presenter link from the facilitator’s notebook again.') }));
         return;
       }
       failures += 1;
       etag = null; // ask for the screen as it is now, not for the next change
-      $('connection').textContent = 'Reconnecting to the poll service…';
+      $('connection').textContent = _('Reconnecting to the poll service…');
       await sleep(Math.min(5000, 250 * 2 ** failures));
     }
   }
 }
 
+// The service's own language (the page came filled in with it) until the room names its own.
+try {
+  await useLanguage(document.documentElement.lang || 'en');
+} catch { /* English for now; the room's language is loaded with its first view */ }
 if (CODE) follow();
-else $('stage').replaceChildren(h('h1', { id: 'stage-h', text: 'No room in this address' }));
+else $('stage').replaceChildren(h('h1', { id: 'stage-h', text: _('No room in this address') }));
