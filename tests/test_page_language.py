@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import serving as serving_module
 from serving import call_json, serving
 
 from peerkit import i18n
@@ -84,17 +83,9 @@ def spanish(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def service(tmp_path: Path, spanish: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The service in-process, in "es" (the application setting ``language``)."""
-    make_app = serving_module.make_app
-
-    def in_spanish(*args: object, **kwargs: object):
-        app = make_app(*args, **kwargs)
-        app.settings["language"] = "es"
-        return app
-
-    monkeypatch.setattr(serving_module, "make_app", in_spanish)
-    with serving(SQLiteStore(tmp_path / "db.sqlite")) as url:
+def service(tmp_path: Path, spanish: None) -> Iterator[str]:
+    """The service in-process, in "es" (``peerkit serve --language es``)."""
+    with serving(SQLiteStore(tmp_path / "db.sqlite"), language="es") as url:
         yield url
 
 

@@ -17,23 +17,24 @@ import tornado.web
 
 from .. import i18n
 from .base import CODE, PAGE_CSP, BaseHandler
-from .strings import default_language
 
 STATIC = Path(__file__).parent / "static"
+#: The two pages, filled in per request (not served as files).
+TEMPLATES = Path(__file__).parent / "templates"
 #: Files shared with the notebook's widgets (the chart module and its styles).
 SHARED = Path(__file__).parent.parent / "static"
 
 
 @cache
 def _template(name: str) -> tornado.template.Template:
-    source = (STATIC / name).read_text(encoding="utf-8")
+    source = (TEMPLATES / name).read_text(encoding="utf-8")
     return tornado.template.Template(source, name=name, autoescape="xhtml_escape", whitespace="all")
 
 
 def render_page(handler: BaseHandler, name: str, *, nested: bool) -> None:
     """Send the page ``name`` in the service's language; ``nested``: it is served one level
     below the root (``join/CODE``, ``present/CODE``), so its relative links go one level up."""
-    language = default_language(handler.settings)
+    language = handler.service.language
     words = i18n.translator(language)
     page = _template(name).generate(_=words.gettext, lang=language.replace("_", "-"))
     if nested:

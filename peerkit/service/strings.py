@@ -41,14 +41,5 @@ class StringsHandler(BaseHandler):
         self.finish(body)
 
 
-def default_language(settings: dict) -> str:
-    """The service's own language (``peerkit serve --language``, the application setting
-    ``language``): the pages use it until they know a room's."""
-    try:
-        return i18n.check_language(settings.get("language"))
-    except i18n.UnknownLanguageError:
-        return i18n.DEFAULT_LANGUAGE
-
-
 #: Routes under the API root.
 default_handlers = [(r"/strings/([^/]{1,35})", StringsHandler)]
