@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .flagging import find_terms
+from .flagging import STEMMERS, find_terms
 from .model import (
     DEFAULT_TEXT_LIMIT,
     ID_PATTERN,
@@ -221,17 +221,56 @@ class Resource:
 
 @dataclass(frozen=True)
 class Safety:
+    """The flag terms and support resources of one language, from ``safety.yaml`` (English) or
+    ``safety.<language>.yaml``; the folder's lists in other languages are in ``others``.
+
+    ``Content.safety`` is the English list, with the others attached: a reflection in a room is
+    checked against the room's language and English (:meth:`flags`), and the room is shown the
+    support resources of its language (:meth:`resources_for`).
+    """
+
     flag_terms: tuple[str, ...] = ()
     resources: tuple[Resource, ...] = ()
     resources_note: str = ""
+    language: str = "en"
+    #: The same for the folder's other languages (``safety.es.yaml`` ...).
+    others: tuple[Safety, ...] = ()
 
-    def flags(self, text: str) -> list[str]:
-        """The flag terms whose phrase occurs in ``text``, however it is typed.
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages with a list, this one first."""
+        return (self.language, *(other.language for other in self.others))
 
-        Case, accents, apostrophes (straight, curly or none), hyphens, "wanna", "any more" and
-        word endings ("ending", "ended") are all ignored: see :mod:`peerkit.flagging`.
+    def for_language(self, language: str | None) -> Safety | None:
+        """The list written in ``language`` ("es", "es-ES"), or None when there is none."""
+        code = (language or "en").strip().lower().replace("-", "_").split("_")[0]
+        for entry in (self, *self.others):
+            if entry.language == code:
+                return entry
+        return None
+
+    def flags(self, text: str, language: str | None = "en") -> list[str]:
+        """The flag terms whose phrase occurs in ``text``, however it is typed: those of the
+        room's ``language`` and, in a room in another language, the English ones too (people
+        switch languages, and English crisis wording is common online).
+
+        Case, accents, apostrophes (straight, curly or none), hyphens, word endings ("ending",
+        "ended"; "quiero", "quería") and, in English, "wanna" and "any more" are all ignored:
+        see :mod:`peerkit.flagging`.
         """
-        return find_terms(text, self.flag_terms)
+        found: list[str] = []
+        for code in dict.fromkeys((language or "en", "en")):
+            entry = self.for_language(code)
+            if entry is not None:
+                own = (entry.flag_terms, entry.language)
+                found += [t for t in find_terms(text, *own) if t not in found]
+        return found
+
+    def resources_for(self, language: str | None = "en") -> tuple[Resource, ...]:
+        """The support resources to show a room in ``language``: its own list's, else the
+        English ones."""
+        entry = self.for_language(language)
+        return entry.resources if entry is not None and entry.resources else self.resources
 
 
 @dataclass(frozen=True)
@@ -539,6 +578,15 @@ def _list(value: Any) -> str | None:
     return None
 
 
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2})?$")
+
+
+def _language(value: Any) -> str | None:
+    if not isinstance(value, str) or not _LANGUAGE.match(value):
+        return f"must be a language code such as en or es, got {_shown(value)}"
+    return None
+
+
 def _mapping(value: Any) -> str | None:
     return None if isinstance(value, dict) else f"must be a mapping, got {_kind(value)}"
 
@@ -560,9 +608,11 @@ _TYPE_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "texts": _text_list,
     "list": _list,
     "mapping": _mapping,
+    "language": _language,
 }
 
 _MODULE = {
+    "language": (False, "language"),
     "id": (True, "id"),
     "order": (True, "integer"),
     "kind": (True, "text"),
@@ -574,7 +624,11 @@ _MODULE = {
     "recap": (False, "text"),
 }
 _SEGMENT = {"segment": (True, "text"), "minutes": (True, "integer")}
-_SCENARIO_FILE = {"module": (True, "id"), "scenarios": (True, "list")}
+_SCENARIO_FILE = {
+    "language": (False, "language"),
+    "module": (True, "id"),
+    "scenarios": (True, "list"),
+}
 _SCENARIO = {
     "id": (True, "id"),
     "title": (True, "text"),
@@ -594,7 +648,7 @@ _OPTION = {
     "position": (False, "number"),
     "debrief": (False, "text"),
 }
-_SCALE_FILE = {"scales": (True, "list")}
+_SCALE_FILE = {"language": (False, "language"), "scales": (True, "list")}
 _SCALE = {
     "id": (True, "id"),
     "title": (True, "text"),
@@ -609,7 +663,7 @@ _SCALE = {
     "anchors": (True, "mapping"),
     "note": (False, "text"),
 }
-_PROMPT_FILE = {"prompts": (True, "list")}
+_PROMPT_FILE = {"language": (False, "language"), "prompts": (True, "list")}
 _PROMPT = {
     "id": (True, "id"),
     "module": (False, "id"),
@@ -617,13 +671,19 @@ _PROMPT = {
     "max_length": (False, "integer"),
 }
 _SAFETY = {
+    "language": (False, "language"),
     "flag_terms": (True, "texts"),
     "resources": (True, "list"),
     "resources_note": (False, "text"),
 }
 _RESOURCE = {"name": (True, "text"), "contact": (True, "text"), "note": (False, "text")}
-_NOTES = {"facilitator": (True, "mapping"), "participants": (True, "mapping")}
+_NOTES = {
+    "language": (False, "language"),
+    "facilitator": (True, "mapping"),
+    "participants": (True, "mapping"),
+}
 _EXAMPLES = {
+    "language": (False, "language"),
     "note": (True, "text"),
     "choices": (False, "mapping"),
     "scales": (False, "mapping"),
@@ -647,7 +707,8 @@ class _Found:
     scenarios: list[tuple[Scenario, str, int]] = field(default_factory=list)
     scales: list[tuple[Scale, str, int]] = field(default_factory=list)
     prompts: list[tuple[Prompt, str, int]] = field(default_factory=list)
-    safety: Safety | None = None
+    #: Each safety list read, with its file.
+    safety: list[tuple[Safety, str]] = field(default_factory=list)
     examples: tuple[Examples, str, _Map] | None = None
     notes: Notes | None = None
     #: Every id a file declares, even in a record with problems of its own, so that one bad
@@ -886,12 +947,37 @@ def _read_safety(file: _File, data: Any, found: _Found) -> None:
             resources.append(
                 Resource(rv["name"].strip(), rv["contact"].strip(), rv.get("note", "").strip())
             )
+    language = values.get("language", "en").lower().replace("-", "_").split("_")[0]
+    named = _safety_language(file.path)
+    if language not in STEMMERS:
+        file.add(
+            data.line_of("language"),
+            f"flag terms cannot be matched in language '{language}' yet: there is no word "
+            f"stemmer for it (flag terms can be written in {', '.join(sorted(STEMMERS))})",
+        )
+        return
+    if named is not None and named != language:
+        said = f"'language' is '{language}'" if "language" in values else "it has no 'language'"
+        file.add(
+            data.line_of("language"),
+            f"the file's name says its terms are in '{named}', but {said}: "
+            f"add 'language: {named}', or rename the file",
+        )
+        return
     if len(resources) == len(values["resources"]):
-        found.safety = Safety(
+        safety = Safety(
             tuple(t.strip() for t in values["flag_terms"]),
             tuple(resources),
             _flow(values.get("resources_note", "")),
+            language,
         )
+        found.safety.append((safety, file.display))
+
+
+def _safety_language(path: Path) -> str | None:
+    """The language a safety file's name gives (``safety.es.yaml``: es), or None."""
+    match = _SAFETY_NAME.match(path.stem)
+    return match.group(1).lower() if match and match.group(1) else None
 
 
 def _read_examples(file: _File, data: Any, found: _Found) -> None:
@@ -955,13 +1041,19 @@ _READERS: dict[str, Callable[[_File, Any, _Found], None]] = {
 }
 
 
+#: ``safety``, or ``safety.es`` for the Spanish list.
+_SAFETY_NAME = re.compile(r"^safety(?:\.([A-Za-z]{2,3}))?$")
+
+
 def _kind_of(path: Path, data: Any) -> str | None:
     """Which kind of content a file holds: by its folder, else by its top-level keys."""
     folder = path.parent.name
     if folder in KINDS or folder == "examples":
         return folder
-    if path.stem in ("safety", "notes"):
+    if path.stem == "notes":
         return path.stem
+    if _SAFETY_NAME.match(path.stem):
+        return "safety"
     if isinstance(data, dict):
         for key, kind in (
             ("scenarios", "scenarios"),
@@ -991,6 +1083,16 @@ def _cross_check(found: _Found, add: Callable[[str, int, str], None], *, folder:
             for path, line in where if len(where) > 1 else ():
                 others = ", ".join(f"{p}:{n}" for p, n in where if (p, n) != (path, line))
                 add(path, line, f"{kind} id '{ident}' is also used at {others}; ids must differ")
+    languages: dict[str, str] = {}
+    for safety, path in found.safety:
+        if safety.language in languages:
+            add(
+                path,
+                1,
+                f"there are two safety lists in '{safety.language}' (the other is "
+                f"{languages[safety.language]}); keep one file per language",
+            )
+        languages.setdefault(safety.language, path)
     if not folder:
         return
     module_ids = {ident for ident, _, _ in found.ids["module"]}
@@ -1106,8 +1208,11 @@ def default_data_dir() -> Path:
     from .config import environment
 
     chosen = environment().data
-    if chosen is not None:
-        return chosen
+    return chosen if chosen is not None else _shipped_data_dir()
+
+
+def _shipped_data_dir() -> Path:
+    """The ``data/`` folder peerkit comes with."""
     here = Path(__file__).resolve().parent
     for candidate in (here.parent / "data", here / "data"):
         if candidate.is_dir():
@@ -1145,7 +1250,8 @@ def _read(root: Path, unwritten_ok: bool = False) -> tuple[_Found, list[Problem]
                 file.add(
                     1,
                     "cannot tell what this file holds: put it in modules/, scenarios/, "
-                    "scales/, prompts/ or examples/, or name it safety.yaml",
+                    "scales/, prompts/ or examples/, or name it safety.yaml (safety.es.yaml for a "
+                    "list in Spanish)",
                 )
             else:
                 _READERS[kind](file, data, found)
@@ -1176,11 +1282,26 @@ def validate_path(
         scenarios={s.id: s for s, _, _ in found.scenarios},
         scales={s.id: s for s, _, _ in found.scales},
         prompts={p.id: p for p, _, _ in found.prompts},
-        safety=found.safety or Safety(),
+        safety=_safety(found.safety, root),
         examples=found.examples[0] if found.examples else Examples(),
         notes=found.notes or Notes(),
     )
     return [], content
+
+
+def _safety(lists: list[tuple[Safety, str]], root: Path) -> Safety:
+    """The English list with the others attached. A folder with lists in other languages but
+    none in English uses the English list shipped with peerkit, so that a room in any language
+    is still checked against the English terms."""
+    english = next((s for s, _ in lists if s.language == "en"), None)
+    others = tuple(s for s, _ in lists if s.language != "en")
+    if english is None and others and root.is_dir():
+        shipped = _shipped_data_dir() / "safety.yaml"
+        if shipped.is_file() and shipped.resolve() != (root / "safety.yaml").resolve():
+            found, problems = _read(shipped)
+            english = next((s for s, _ in found.safety if not problems), None)
+    english = english or Safety()
+    return Safety(english.flag_terms, english.resources, english.resources_note, "en", others)
 
 
 def load_content(path: str | Path | None = None, *, unwritten_ok: bool = False) -> Content:
