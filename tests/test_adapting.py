@@ -182,3 +182,29 @@ def test_the_spanish_workshop_shows_spanish_content_and_resources(
         assert "Nota para facilitar" in ws.note("session-start").data
     finally:
         i18n.use(before)
+
+
+def test_the_spanish_notebook_runs(tmp_path: Path) -> None:
+    """The guide's commands: a notebook made from the template with the Spanish folder runs
+    from top to bottom (nbval, with a rehearsal group) on that folder."""
+    notebooks = tmp_path / "es-workshops"
+    notebooks.mkdir()
+    assert main(["notebooks", "--data", str(SPANISH), "--notebooks", str(notebooks)]) == 0
+    assert [p.name for p in notebooks.glob("*.ipynb")] == ["00-empowerment.ipynb"]
+    env = {
+        **os.environ,
+        "PEERKIT_DATA": str(SPANISH),
+        "PEERKIT_HOME": str(tmp_path / "home"),
+        "PEERKIT_REHEARSE": "25",
+        "PEERKIT_SEED": "1",
+        "MPLBACKEND": "Agg",
+    }
+    for name in ("PEERKIT_SERVICE_URL", "PEERKIT_ROOM", "PEERKIT_FACILITATOR_KEY"):
+        env.pop(name, None)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c",
+         str(ROOT / "pyproject.toml"), "--rootdir", str(tmp_path),
+         str(notebooks / "00-empowerment.ipynb")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
