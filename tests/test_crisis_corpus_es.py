@@ -306,3 +306,28 @@ def test_a_language_without_a_stemmer_is_refused(tmp_path: Path) -> None:
     text = SPANISH_LIST.replace("language: es", "language: xx")
     problems, _ = validate_path(_folder(tmp_path, {"safety.xx.yaml": text}))
     assert problems and "no word stemmer" in problems[0].message
+
+
+def test_the_room_rules_check_a_reflection_in_the_rooms_language(safety: Safety) -> None:
+    """``results_view`` and ``moderate`` take the room's language (from the room record once
+    rooms carry one; given here), and an English room does not get the Spanish terms."""
+    from peerkit import room as rules
+    from peerkit.model import TextQuestion
+    from peerkit.store import SQLiteStore
+
+    store = SQLiteStore(":memory:")
+    created = store.create_room("Taller")
+    record = store.add_question(created.room.code, TextQuestion("cierre", "¿Qué te llevas?"))
+    store.set_state(record.id, "open")
+    me = store.join(created.room.code)
+    response = store.respond(record.id, me.token, "A veces quiero morirme")
+    record = store.question(record.id)
+
+    def flags(language: str | None) -> list[str]:
+        view = rules.results_view(store, record, "facilitator", safety, language=language)
+        return list(view.reflections[0].flags)
+
+    assert flags("es") == ["quiero/quería/quiera/quisiera/querría morir"]
+    assert rules.room_language(created.room) == "en" and flags(None) == []
+    with pytest.raises(rules.Flagged):
+        rules.moderate(store, safety, response.id, True, language="es")
