@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .flagging import find_terms
+from .flagging import STEMMERS, find_terms
 from .i18n import DEFAULT_LANGUAGE, UnknownLanguageError, check_language, languages
 from .model import (
     DEFAULT_TEXT_LIMIT,
@@ -222,17 +222,56 @@ class Resource:
 
 @dataclass(frozen=True)
 class Safety:
+    """The flag terms and support resources of one language, from ``safety.yaml`` (English) or
+    ``safety.<language>.yaml``; the folder's lists in other languages are in ``others``.
+
+    ``Content.safety`` is the English list, with the others attached: a reflection in a room is
+    checked against the room's language and English (:meth:`flags`), and the room is shown the
+    support resources of its language (:meth:`resources_for`).
+    """
+
     flag_terms: tuple[str, ...] = ()
     resources: tuple[Resource, ...] = ()
     resources_note: str = ""
+    language: str = "en"
+    #: The same for the folder's other languages (``safety.es.yaml`` ...).
+    others: tuple[Safety, ...] = ()
 
-    def flags(self, text: str) -> list[str]:
-        """The flag terms whose phrase occurs in ``text``, however it is typed.
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages with a list, this one first."""
+        return (self.language, *(other.language for other in self.others))
 
-        Case, accents, apostrophes (straight, curly or none), hyphens, "wanna", "any more" and
-        word endings ("ending", "ended") are all ignored: see :mod:`peerkit.flagging`.
+    def for_language(self, language: str | None) -> Safety | None:
+        """The list written in ``language`` ("es", "es-ES"), or None when there is none."""
+        code = (language or "en").strip().lower().replace("-", "_").split("_")[0]
+        for entry in (self, *self.others):
+            if entry.language == code:
+                return entry
+        return None
+
+    def flags(self, text: str, language: str | None = "en") -> list[str]:
+        """The flag terms whose phrase occurs in ``text``, however it is typed: those of the
+        room's ``language`` and, in a room in another language, the English ones too (people
+        switch languages, and English crisis wording is common online).
+
+        Case, accents, apostrophes (straight, curly or none), hyphens, word endings ("ending",
+        "ended"; "quiero", "quería") and, in English, "wanna" and "any more" are all ignored:
+        see :mod:`peerkit.flagging`.
         """
-        return find_terms(text, self.flag_terms)
+        found: list[str] = []
+        for code in dict.fromkeys((language or "en", "en")):
+            entry = self.for_language(code)
+            if entry is not None:
+                own = (entry.flag_terms, entry.language)
+                found += [t for t in find_terms(text, *own) if t not in found]
+        return found
+
+    def resources_for(self, language: str | None = "en") -> tuple[Resource, ...]:
+        """The support resources to show a room in ``language``: its own list's, else the
+        English ones."""
+        entry = self.for_language(language)
+        return entry.resources if entry is not None and entry.resources else self.resources
 
 
 @dataclass(frozen=True)
@@ -331,6 +370,9 @@ class _File:
         self.display = display
         self.problems: list[Problem] = []
         self.unwritten_ok = unwritten_ok
+        #: The file's own ``language:`` (checked) and its line, once read.
+        self.language: str | None = None
+        self.language_line = 1
 
     def add(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.display, line, message))
@@ -577,7 +619,10 @@ _MODULE = {
     "recap": (False, "text"),
 }
 _SEGMENT = {"segment": (True, "text"), "minutes": (True, "integer")}
-_SCENARIO_FILE = {"module": (True, "id"), "scenarios": (True, "list")}
+_SCENARIO_FILE = {
+    "module": (True, "id"),
+    "scenarios": (True, "list"),
+}
 _SCENARIO = {
     "id": (True, "id"),
     "title": (True, "text"),
@@ -625,7 +670,10 @@ _SAFETY = {
     "resources_note": (False, "text"),
 }
 _RESOURCE = {"name": (True, "text"), "contact": (True, "text"), "note": (False, "text")}
-_NOTES = {"facilitator": (True, "mapping"), "participants": (True, "mapping")}
+_NOTES = {
+    "facilitator": (True, "mapping"),
+    "participants": (True, "mapping"),
+}
 _EXAMPLES = {
     "note": (True, "text"),
     "choices": (False, "mapping"),
@@ -650,7 +698,8 @@ class _Found:
     scenarios: list[tuple[Scenario, str, int]] = field(default_factory=list)
     scales: list[tuple[Scale, str, int]] = field(default_factory=list)
     prompts: list[tuple[Prompt, str, int]] = field(default_factory=list)
-    safety: Safety | None = None
+    #: Each safety list read, with its file.
+    safety: list[tuple[Safety, str]] = field(default_factory=list)
     examples: tuple[Examples, str, _Map] | None = None
     notes: Notes | None = None
     #: Every id a file declares, even in a record with problems of its own, so that one bad
@@ -672,17 +721,20 @@ class _Found:
             self.ids[kind].append((item[key], file.display, item.line_of(key)))
 
 
-def _read_language(file: _File, data: Any, found: _Found) -> None:
+def _read_language(file: _File, data: Any, found: _Found, *, folder: bool) -> None:
     """Take a file's top-level ``language:`` out of ``data`` (any kind of file may have one)
-    and note it, checked, in ``found``."""
+    and keep it, checked, on ``file``; with ``folder`` it also names the folder's language
+    (a safety list in another language does not)."""
     if not isinstance(data, _Map) or "language" not in data:
         return
-    line = data.line_of("language")
+    line = file.language_line = data.line_of("language")
     value = data.pop("language")
     problem = _text(value)
     try:
         if problem is None:
-            found.languages.append((check_language(value), file.display, line))
+            file.language = check_language(value)
+            if folder:
+                found.languages.append((file.language, file.display, line))
             return
     except UnknownLanguageError:
         problem = f"must be one of {', '.join(languages())}, got {_shown(value)}"
@@ -923,12 +975,37 @@ def _read_safety(file: _File, data: Any, found: _Found) -> None:
             resources.append(
                 Resource(rv["name"].strip(), rv["contact"].strip(), rv.get("note", "").strip())
             )
+    language = (file.language or "en").split("_")[0]
+    named = _safety_language(file.path)
+    if language not in STEMMERS:
+        file.add(
+            file.language_line,
+            f"flag terms cannot be matched in language '{language}' yet: there is no word "
+            f"stemmer for it (flag terms can be written in {', '.join(sorted(STEMMERS))})",
+        )
+        return
+    if named is not None and named != language:
+        said = f"'language' is '{language}'" if file.language else "it has no 'language'"
+        file.add(
+            file.language_line,
+            f"the file's name says its terms are in '{named}', but {said}: "
+            f"add 'language: {named}', or rename the file",
+        )
+        return
     if len(resources) == len(values["resources"]):
-        found.safety = Safety(
+        safety = Safety(
             tuple(t.strip() for t in values["flag_terms"]),
             tuple(resources),
             _flow(values.get("resources_note", "")),
+            language,
         )
+        found.safety.append((safety, file.display))
+
+
+def _safety_language(path: Path) -> str | None:
+    """The language a safety file's name gives (``safety.es.yaml``: es), or None."""
+    match = _SAFETY_NAME.match(path.stem)
+    return match.group(1).lower() if match and match.group(1) else None
 
 
 def _read_examples(file: _File, data: Any, found: _Found) -> None:
@@ -992,13 +1069,19 @@ _READERS: dict[str, Callable[[_File, Any, _Found], None]] = {
 }
 
 
+#: ``safety``, or ``safety.es`` for the Spanish list.
+_SAFETY_NAME = re.compile(r"^safety(?:\.([A-Za-z]{2,3}))?$")
+
+
 def _kind_of(path: Path, data: Any) -> str | None:
     """Which kind of content a file holds: by its folder, else by its top-level keys."""
     folder = path.parent.name
     if folder in KINDS or folder == "examples":
         return folder
-    if path.stem in ("safety", "notes"):
+    if path.stem == "notes":
         return path.stem
+    if _SAFETY_NAME.match(path.stem):
+        return "safety"
     if isinstance(data, dict):
         for key, kind in (
             ("scenarios", "scenarios"),
@@ -1028,6 +1111,16 @@ def _cross_check(found: _Found, add: Callable[[str, int, str], None], *, folder:
             for path, line in where if len(where) > 1 else ():
                 others = ", ".join(f"{p}:{n}" for p, n in where if (p, n) != (path, line))
                 add(path, line, f"{kind} id '{ident}' is also used at {others}; ids must differ")
+    languages: dict[str, str] = {}
+    for safety, path in found.safety:
+        if safety.language in languages:
+            add(
+                path,
+                1,
+                f"there are two safety lists in '{safety.language}' (the other is "
+                f"{languages[safety.language]}); keep one file per language",
+            )
+        languages.setdefault(safety.language, path)
     if not folder:
         return
     module_ids = {ident for ident, _, _ in found.ids["module"]}
@@ -1143,8 +1236,11 @@ def default_data_dir() -> Path:
     from .config import environment
 
     chosen = environment().data
-    if chosen is not None:
-        return chosen
+    return chosen if chosen is not None else _shipped_data_dir()
+
+
+def _shipped_data_dir() -> Path:
+    """The ``data/`` folder peerkit comes with."""
     here = Path(__file__).resolve().parent
     for candidate in (here.parent / "data", here / "data"):
         if candidate.is_dir():
@@ -1177,13 +1273,14 @@ def _read(root: Path, unwritten_ok: bool = False) -> tuple[_Found, list[Problem]
         file = _File(path, _display(path), unwritten_ok=unwritten_ok)
         data = file.parse()
         if data is not None or not file.problems:
-            _read_language(file, data, found)
             kind = _kind_of(path, data)
+            _read_language(file, data, found, folder=kind != "safety")
             if kind is None:
                 file.add(
                     1,
                     "cannot tell what this file holds: put it in modules/, scenarios/, "
-                    "scales/, prompts/ or examples/, or name it safety.yaml",
+                    "scales/, prompts/ or examples/, or name it safety.yaml (safety.es.yaml for a "
+                    "list in Spanish)",
                 )
             else:
                 _READERS[kind](file, data, found)
@@ -1215,12 +1312,27 @@ def validate_path(
         scenarios={s.id: s for s, _, _ in found.scenarios},
         scales={s.id: s for s, _, _ in found.scales},
         prompts={p.id: p for p, _, _ in found.prompts},
-        safety=found.safety or Safety(),
+        safety=_safety(found.safety, root),
         examples=found.examples[0] if found.examples else Examples(),
         notes=found.notes or Notes(),
         language=found.languages[0][0] if found.languages else DEFAULT_LANGUAGE,
     )
     return [], content
+
+
+def _safety(lists: list[tuple[Safety, str]], root: Path) -> Safety:
+    """The English list with the others attached. A folder with lists in other languages but
+    none in English uses the English list shipped with peerkit, so that a room in any language
+    is still checked against the English terms."""
+    english = next((s for s, _ in lists if s.language == "en"), None)
+    others = tuple(s for s, _ in lists if s.language != "en")
+    if english is None and others and root.is_dir():
+        shipped = _shipped_data_dir() / "safety.yaml"
+        if shipped.is_file() and shipped.resolve() != (root / "safety.yaml").resolve():
+            found, problems = _read(shipped)
+            english = next((s for s, _ in found.safety if not problems), None)
+    english = english or Safety()
+    return Safety(english.flag_terms, english.resources, english.resources_note, "en", others)
 
 
 def load_content(path: str | Path | None = None, *, unwritten_ok: bool = False) -> Content:

@@ -233,10 +233,13 @@ class Workshop:
     # -- text from data/ that more than one notebook shows ------------------------------------
     def support(self) -> Markdown:
         """The support resources from ``data/safety.yaml``, for everyone in the room: where to
-        turn today, during the session or after it."""
+        turn today, during the session or after it. In the room's language, where
+        ``data/safety.<language>.yaml`` lists resources for it."""
+        from .i18n import active
+
         rows = "\n".join(
             f"- **{r.name}**: {r.contact}" + (f". {r.note}" if r.note else "")
-            for r in self.content.safety.resources
+            for r in self.content.safety.resources_for(active())
         )
         return Markdown(
             "**Support, now or later.** If anything in this session stirs things up for you, "

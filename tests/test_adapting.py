@@ -108,3 +108,103 @@ def test_the_projects_tests_pass_in_the_fork(fork: Path) -> None:
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert re.search(r"\d+ passed", run.stdout)
+
+
+# --------------------------------------------------------------------------- translating a module
+
+SPANISH = ROOT / "examples" / "es"
+
+
+def test_the_spanish_example_validates(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(SPANISH)]) == 0, capsys.readouterr().out
+    assert "peerkit validate examples/es" in GUIDE
+    assert "## Translating a module" in GUIDE and "peerkit lab --language es" in GUIDE
+
+
+def test_every_file_of_the_spanish_example_says_it_is_spanish() -> None:
+    import yaml
+
+    files = sorted(SPANISH.rglob("*.yaml"))
+    assert len(files) >= 7
+    for path in files:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert data.get("language") == "es", path
+
+
+def test_the_spanish_modules_questions_load() -> None:
+    english = load_content(ROOT / "data")
+    spanish = load_content(SPANISH)
+    module = spanish.module("empowerment")
+    assert module.title.startswith("Empoderamiento") and module.kind == "principle"
+    # The same ids as the English module, so its notebook runs on either folder.
+    scenarios = [s.id for s in spanish.scenarios_for("empowerment")]
+    assert scenarios == [s.id for s in english.scenarios_for("empowerment")]
+    ids = [
+        *scenarios,
+        *(s.id for s in spanish.scales_for("empowerment")),
+        *(p.id for p in spanish.prompts_for("empowerment")),
+        spanish.pre_post_scale.id,
+    ]
+    assert len(ids) == 9
+    for content_id in ids:
+        question = spanish.question(content_id)
+        assert question.prompt and question.prompt != english.question(content_id).prompt
+    vote = spanish.question("medication-reduction")
+    assert vote.prompt == "¿Qué harías ahora?" and vote.option_ids == ("a", "b", "c", "d")
+    assert set(english.notes.facilitator) == set(spanish.notes.facilitator)
+    assert set(english.notes.participants) == set(spanish.notes.participants)
+
+
+def test_the_spanish_example_has_the_spanish_safety_list() -> None:
+    safety = load_content(SPANISH).safety
+    shipped = load_content(ROOT / "data").safety
+    assert safety.languages == ("en", "es")
+    assert safety.for_language("es").flag_terms == shipped.for_language("es").flag_terms
+    assert safety.flag_terms == shipped.flag_terms  # the English list shipped with peerkit
+    assert safety.flags("Quiero MORÍR", "es") and safety.flags("I want to die", "es")
+    assert all("Ejemplo" in r.note for r in safety.resources_for("es")[:-1])
+
+
+def test_the_spanish_workshop_shows_spanish_content_and_resources(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import peerkit
+    from peerkit import i18n
+
+    monkeypatch.setenv("PEERKIT_DATA", str(SPANISH))
+    before = i18n.active()
+    try:
+        i18n.use("es")
+        ws = peerkit.Workshop("empowerment")
+        assert "<h2>Empoderamiento: la persona lleva el volante</h2>" in ws.intro().value
+        support = ws.support().data
+        assert "Línea 024" in support and "Ejemplo: sustituya" in support
+        assert "Nota para facilitar" in ws.note("session-start").data
+    finally:
+        i18n.use(before)
+
+
+def test_the_spanish_notebook_runs(tmp_path: Path) -> None:
+    """The guide's commands: a notebook made from the template with the Spanish folder runs
+    from top to bottom (nbval, with a rehearsal group) on that folder."""
+    notebooks = tmp_path / "es-workshops"
+    notebooks.mkdir()
+    assert main(["notebooks", "--data", str(SPANISH), "--notebooks", str(notebooks)]) == 0
+    assert [p.name for p in notebooks.glob("*.ipynb")] == ["00-empowerment.ipynb"]
+    env = {
+        **os.environ,
+        "PEERKIT_DATA": str(SPANISH),
+        "PEERKIT_HOME": str(tmp_path / "home"),
+        "PEERKIT_REHEARSE": "25",
+        "PEERKIT_SEED": "1",
+        "MPLBACKEND": "Agg",
+    }
+    for name in ("PEERKIT_SERVICE_URL", "PEERKIT_ROOM", "PEERKIT_FACILITATOR_KEY"):
+        env.pop(name, None)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c",
+         str(ROOT / "pyproject.toml"), "--rootdir", str(tmp_path),
+         str(notebooks / "00-empowerment.ipynb")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]

@@ -349,12 +349,24 @@ def test_an_unknown_language_is_named_at_its_line(
 
 def test_files_in_different_languages_name_each_other(data_copy: Path) -> None:
     module = sorted((data_copy / "modules").glob("*.yaml"))[0]
+    scales = sorted((data_copy / "scales").glob("*.yaml"))[0]
     _say_language(module, "es")
-    _say_language(data_copy / "safety.yaml", "en")
+    _say_language(scales, "en")
     problems, content = validate_path(data_copy)
     assert content is None
     (problem,) = problems
     assert problem.line == 1
     assert "'language' is" in problem.message and "one language" in problem.message
     named = {Path(problem.path).name, Path(problem.message.split("but ")[1].split(":")[0]).name}
-    assert named == {module.name, "safety.yaml"}
+    assert named == {module.name, scales.name}
+
+
+def test_a_safety_list_in_another_language_does_not_name_the_folders_language(
+    data_copy: Path,
+) -> None:
+    spanish = (data_copy / "safety.es.yaml").read_text(encoding="utf-8")
+    assert "language: es" in spanish
+    problems, content = validate_path(data_copy)
+    assert problems == [] and content is not None
+    assert content.language == "en"
+    assert content.safety.for_language("es") is not None

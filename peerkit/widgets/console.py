@@ -182,10 +182,12 @@ class FacilitatorConsole(w.VBox):
         flagged = [r for r in reflections if r.get("flags")]
         pending = [r for r in reflections if not r.get("flags") and r["moderation"] == "pending"]
         if flagged:
+            from ..i18n import active
+
             resources = "".join(
                 f"<li>{text(r.name)}: {text(r.contact)}"
                 f"{' — ' + text(r.note) if r.note else ''}</li>"
-                for r in self.session.content.safety.resources
+                for r in self.session.content.safety.resources_for(active())
             )
             quotes = "".join(f"<blockquote>{text(r['text'])}</blockquote>" for r in flagged)
             self.flagged.value = (
