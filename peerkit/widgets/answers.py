@@ -116,7 +116,7 @@ class _AnswerWidget(w.VBox):
             self.status.show(*facilitator_words(question))
             return
         if question is None or question.state == "draft":
-            self.status.show("wait", "Waiting for the facilitator to open this question.")
+            self.status.show("wait", _("Waiting for the facilitator to open this question."))
             return
         self.set_closed(question.state == "closed")
         if self._loaded != question.id and self.session.mode != "solo":
@@ -177,7 +177,7 @@ class _AnswerWidget(w.VBox):
             info.id, info.source, info.tag, info.state, info.revealed, info.version
         )
         if info.state == "draft":  # a rehearsal question the console has not opened yet
-            self.status.show("wait", "Waiting for the facilitator to open this question.")
+            self.status.show("wait", _("Waiting for the facilitator to open this question."))
             return
         self._remember(self.session.my_answer(info.id))
         self.set_closed(info.state == "closed")

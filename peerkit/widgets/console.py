@@ -73,7 +73,7 @@ class FacilitatorConsole(w.VBox):
     def __init__(self, session: Session, module: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not session.is_facilitator:
-            raise PermissionError("the facilitator console needs the facilitator's key")
+            raise PermissionError(_("the facilitator console needs the facilitator's key"))
         self.session = session
         agenda = module_questions(session.content, module) if module is not None else []
         items = [(item.label, item.key) for item in agenda]
