@@ -6,14 +6,24 @@ shared browser module ``peerkit/static/chart.js`` draws as text-bearing SVG/HTML
 notebook, on the phone page and on the presenter display); :func:`describe` gives the same
 numbers as one sentence for screen readers and captions; :func:`chart_state` decides which state
 a chart is in (the room's rules for who sees what), so widgets only display the result.
+
+Every word and number is written when the view is built, in the kernel's active language
+(:func:`peerkit.i18n.use`), or in the one named by the builders' ``language`` keyword
+(``chart_view(..., language="es")``) or a :func:`speaking` block: the poll service, which builds
+charts for rooms in several languages at once, names each room's language.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
-from peerkit.i18n import N_, _, format_number, format_percent, ngettext
+from peerkit import i18n
+from peerkit.i18n import N_
 from peerkit.model import (
     PASS,
     ChoiceQuestion,
@@ -37,6 +47,7 @@ __all__ = [
     "describe_pre_post",
     "fmt",
     "pre_post_view",
+    "speaking",
 ]
 
 # The labels below are marked for the catalogs and translated where a chart is built (``_()``),
@@ -62,6 +73,76 @@ STATES = {
     "waiting": N_("Waiting for the facilitator to open this question"),
     "withheld": N_("Results appear when the facilitator reveals them"),
 }
+
+# --------------------------------------------------------------------------- the words' language
+
+#: The language a chart is being built in, when the caller names one (the poll service builds
+#: charts for rooms in several languages at once); None: the kernel's active language.
+_LANGUAGE: ContextVar[str | None] = ContextVar("peerkit_chart_language", default=None)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _translator() -> i18n.Translator | None:
+    language = _LANGUAGE.get()
+    return None if language is None else i18n.translator(language)
+
+
+def _(message: str) -> str:
+    t = _translator()
+    return i18n._(message) if t is None else t.gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    t = _translator()
+    return i18n.ngettext(singular, plural, n) if t is None else t.ngettext(singular, plural, n)
+
+
+def format_number(value: float, digits: int = 1) -> str:
+    return _number(value, _LANGUAGE.get() or i18n.active(), digits)
+
+
+def format_percent(fraction: float) -> str:
+    return _percent_words(fraction, _LANGUAGE.get() or i18n.active())
+
+
+# A chart writes the same few counts and percentages again and again (the service builds one
+# at each change in a room), so each is written by Babel once.
+@functools.lru_cache(maxsize=4096)
+def _number(value: float, language: str, digits: int) -> str:
+    return i18n.format_number(value, language, digits=digits)
+
+
+@functools.lru_cache(maxsize=1024)
+def _percent_words(fraction: float, language: str) -> str:
+    return i18n.format_percent(fraction, language)
+
+
+@contextmanager
+def speaking(language: str | None) -> Iterator[None]:
+    """Build charts in ``language`` inside this block (None: the kernel's active language).
+    Only this thread or task is affected, so a service can build charts for several rooms at
+    once without setting the process's language."""
+    if language is None:
+        yield
+        return
+    token = _LANGUAGE.set(i18n.check_language(language))
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def _in_language(function: _F) -> _F:
+    """Give a builder a ``language`` keyword: its words in that language (default: the
+    kernel's active one)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, language: str | None = None, **kwargs: Any) -> Any:
+        with speaking(language):
+            return function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
 
 # --------------------------------------------------------------------------- small helpers
 
@@ -191,6 +272,7 @@ def _own_value(question: ScaleQuestion, own_answer: object) -> float | None:
 # --------------------------------------------------------------------------- describe
 
 
+@_in_language
 def describe(
     question: ChoiceQuestion | ScaleQuestion | TextQuestion,
     tally: Tally | None,
@@ -312,6 +394,7 @@ def _scale_words(question: ScaleQuestion, data: ScaleTally, label: str = "") -> 
     return _("{label}: {text}").format(label=label, text=words) if label else words
 
 
+@_in_language
 def describe_pre_post(
     question: ScaleQuestion,
     comparison: Mapping,
@@ -421,6 +504,7 @@ def _percent(count: int, of: int) -> int:
     return math.floor(100.0 * count / of + 0.5) if of else 0
 
 
+@_in_language
 def chart_view(
     question: ChoiceQuestion | ScaleQuestion | TextQuestion,
     tally: Tally | None,
@@ -512,6 +596,7 @@ def chart_view(
     return view
 
 
+@_in_language
 def pre_post_view(
     question: ScaleQuestion,
     comparison: Mapping,

@@ -133,3 +133,17 @@ def test_the_hub_page_uses_the_translator_it_is_given(fake_language: str) -> Non
     assert '<html lang="fr">' in shown and "[Skip]" in shown
     assert i18n.active() == "en"  # a page never changes the kernel's language
     assert "Skip to content" in page("Start a room", "<p>body</p>").decode()
+
+
+def test_a_chart_can_be_built_in_a_named_language(fake_language: str, solo: LocalSession) -> None:
+    """The service builds charts for rooms in several languages: it names the room's language
+    and leaves the process's alone."""
+    question = solo.content.question("housing-call")
+    view = chart_view(question, None, state="waiting", language=fake_language)
+    assert view["banner"] == "[Waiting]"
+    assert i18n.active() == "en"
+    assert chart_view(question, None, state="waiting")["banner"] == (
+        "Waiting for the facilitator to open this question"
+    )
+    with pytest.raises(i18n.UnknownLanguageError):
+        chart_view(question, None, state="waiting", language="xx")
