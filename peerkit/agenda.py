@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .content import Content
+from .i18n import _
 
 __all__ = ["AgendaItem", "module_questions"]
 
@@ -27,19 +28,22 @@ def module_questions(content: Content, module_id: str) -> list[AgendaItem]:
     asked at the start or end of the workshop, then its sliders and reflection prompts."""
     kind = content.module(module_id).kind
     items = [
-        AgendaItem(f"Scenario: {s.question.title}", s.id) for s in content.scenarios_for(module_id)
+        AgendaItem(_("Scenario: {title}").format(title=s.question.title), s.id)
+        for s in content.scenarios_for(module_id)
     ]
     if kind in ("opening", "closing"):
         scale = content.pre_post_scale
-        when, tag = ("start", "pre") if kind == "opening" else ("end", "post")
-        items.append(
-            AgendaItem(f"Slider: {scale.question.title} ({when} of workshop)", scale.id, tag)
-        )
+        if kind == "opening":
+            label, tag = _("Slider: {title} (start of workshop)"), "pre"
+        else:
+            label, tag = _("Slider: {title} (end of workshop)"), "post"
+        items.append(AgendaItem(label.format(title=scale.question.title), scale.id, tag))
     items += [
-        AgendaItem(f"Slider: {s.question.title}", s.id) for s in content.scales_for(module_id)
+        AgendaItem(_("Slider: {title}").format(title=s.question.title), s.id)
+        for s in content.scales_for(module_id)
     ]
     items += [
-        AgendaItem(f"Reflection: {p.question.prompt[:50]}", p.id)
+        AgendaItem(_("Reflection: {prompt}").format(prompt=p.question.prompt[:50]), p.id)
         for p in content.prompts_for(module_id)
     ]
     return items

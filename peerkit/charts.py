@@ -30,6 +30,7 @@ from peerkit.chartview import (
     fmt,
     pre_post_view,
 )
+from peerkit.i18n import _, format_number, format_percent, ngettext
 from peerkit.model import ChoiceQuestion, ScaleQuestion, Tally, TextQuestion
 
 __all__ = [
@@ -94,20 +95,29 @@ def _choice(ax: Axes, view: Mapping) -> None:
     ]
     ax.set_yticks(rows, labels, fontsize=SMALLEST_PT)
     ax.set_xlim(0, 118)
-    ax.set_xlabel("% of answers (passes not counted)", fontsize=SMALLEST_PT)
+    ax.set_xlabel(_("% of answers (passes not counted)"), fontsize=SMALLEST_PT)
     for row, bar in zip(rows, bars, strict=True):
-        note = " · your answer" if bar.get("own") else ""
+        figures = {
+            "count": format_number(bar["count"]),
+            "percent": format_percent(bar["percent"] / 100),
+        }
+        words = (
+            _("{count} ({percent}) · your answer") if bar.get("own") else _("{count} ({percent})")
+        )
         ax.text(
             bar["percent"] + 1,
             row,
-            f"{bar['count']} ({bar['percent']}%){note}",
+            words.format(**figures),
             va="center",
             fontsize=SMALLEST_PT,
             color=_INK,
         )
-    footer = f"{view.get('passes', 0)} passed"
+    passes = view.get("passes", 0)
+    footer = ngettext("{count} passed", "{count} passed", passes).format(
+        count=format_number(passes)
+    )
     if view.get("lean"):
-        footer += f" · {view['lean']['words']}"
+        footer = f"{footer} · {view['lean']['words']}"
     ax.figure.text(0.02, 0.03, footer, fontsize=SMALLEST_PT, color=_INK)
 
 
@@ -137,7 +147,7 @@ def _columns(
     )
     for x, count in zip(xs, counts, strict=True):
         if count:
-            ax.text(x, count, str(count), ha="center", va="bottom", fontsize=SMALLEST_PT)
+            ax.text(x, count, format_number(count), ha="center", va="bottom", fontsize=SMALLEST_PT)
     ax.set_ylim(0, max(ax.get_ylim()[1], max([1, *counts]) * 1.25))  # room for the counts
     ax.set_xticks(values, [fmt(v) for v in values], fontsize=SMALLEST_PT)
     ax.set_xlabel(f"◀ {scale['low']}   ·   {scale['high']} ▶", fontsize=SMALLEST_PT)
@@ -153,9 +163,19 @@ def _scale(ax: Axes, view: Mapping) -> None:
     _columns(ax, scale, scale["points"])
     if scale.get("median") is not None:
         ax.axvline(scale["median"], color=_BLACK, linestyle="--", linewidth=2)
+        answered, passes = view.get("answered", 0), view.get("passes", 0)
         ax.set_title(
-            f"median {fmt(scale['median'])} (dashed) · middle half shaded · "
-            f"{view.get('answered', 0)} answered, {view.get('passes', 0)} passed",
+            ngettext(
+                "median {median} (dashed) · middle half shaded · {count} answered, {passes}",
+                "median {median} (dashed) · middle half shaded · {count} answered, {passes}",
+                answered,
+            ).format(
+                median=fmt(scale["median"]),
+                count=format_number(answered),
+                passes=ngettext("{count} passed", "{count} passed", passes).format(
+                    count=format_number(passes)
+                ),
+            ),
             loc="left",
             fontsize=SMALLEST_PT,
         )
@@ -168,7 +188,9 @@ def _pre_post(ax: Axes, view: Mapping) -> None:
             ax,
             view["scale"],
             series["points"],
-            label=f"{series['label']} ({series['n']})",
+            label=_("{label} ({count})").format(
+                label=series["label"], count=format_number(series["n"])
+            ),
             offset=offset,
             width=0.38,
             colour=colour,
@@ -191,7 +213,7 @@ def view_png(view: Mapping, *, width: float = 7.5, dpi: int = 100) -> bytes:
     _header(fig, view)
     if not drawn:
         message = textwrap.fill(
-            view.get("banner") or view.get("caption") or "No responses yet.", 60
+            view.get("banner") or view.get("caption") or _("No responses yet."), 60
         )
         fig.text(0.5, 0.45, message, ha="center", va="center", fontsize=14, color=_INK)
         return _png(fig)

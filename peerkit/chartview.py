@@ -6,13 +6,24 @@ shared browser module ``peerkit/static/chart.js`` draws as text-bearing SVG/HTML
 notebook, on the phone page and on the presenter display); :func:`describe` gives the same
 numbers as one sentence for screen readers and captions; :func:`chart_state` decides which state
 a chart is in (the room's rules for who sees what), so widgets only display the result.
+
+Every word and number is written when the view is built, in the kernel's active language
+(:func:`peerkit.i18n.use`), or in the one named by the builders' ``language`` keyword
+(``chart_view(..., language="es")``) or a :func:`speaking` block: the poll service, which builds
+charts for rooms in several languages at once, names each room's language.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
+from peerkit import i18n
+from peerkit.i18n import N_
 from peerkit.model import (
     PASS,
     ChoiceQuestion,
@@ -36,37 +47,112 @@ __all__ = [
     "describe_pre_post",
     "fmt",
     "pre_post_view",
+    "speaking",
 ]
 
+# The labels below are marked for the catalogs and translated where a chart is built (``_()``),
+# so a chart speaks the language active then.
+
 #: Shown while the facilitator has not revealed the results.
-HIDDEN_LABEL = "Hidden from participants"
+HIDDEN_LABEL = N_("Hidden from participants")
 #: Shown with every chart drawn from illustrative (solo-mode) figures.
-ILLUSTRATIVE_LABEL = "Illustrative example group, not real responses"
-PASS_LABEL = "Pass / prefer not to say"  # noqa: S105 - a label, not a password
-LOW_END = "Controlling / rescuing"
-HIGH_END = "Autonomy-supporting"
-YOUR_ANSWER = "Your answer"
+ILLUSTRATIVE_LABEL = N_("Illustrative example group, not real responses")
+#: The pass option's label.
+PASS_LABEL = N_("Pass / prefer not to say")
+LOW_END = N_("Controlling / rescuing")
+HIGH_END = N_("Autonomy-supporting")
+YOUR_ANSWER = N_("Your answer")
 
 #: Every state a chart can be in, and the banner each one shows ("" for none).
 STATES = {
     "shown": "",
     "hidden": HIDDEN_LABEL,
-    "below-minimum": "Not enough answers yet",
+    "below-minimum": N_("Not enough answers yet"),
     "illustrative": ILLUSTRATIVE_LABEL,
-    "solo": "Only your own answer: there is no example group for this question",
-    "waiting": "Waiting for the facilitator to open this question",
-    "withheld": "Results appear when the facilitator reveals them",
+    "solo": N_("Only your own answer: there is no example group for this question"),
+    "waiting": N_("Waiting for the facilitator to open this question"),
+    "withheld": N_("Results appear when the facilitator reveals them"),
 }
+
+# --------------------------------------------------------------------------- the words' language
+
+#: The language a chart is being built in, when the caller names one (the poll service builds
+#: charts for rooms in several languages at once); None: the kernel's active language.
+_LANGUAGE: ContextVar[str | None] = ContextVar("peerkit_chart_language", default=None)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _translator() -> i18n.Translator | None:
+    language = _LANGUAGE.get()
+    return None if language is None else i18n.translator(language)
+
+
+def _(message: str) -> str:
+    t = _translator()
+    return i18n._(message) if t is None else t.gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    t = _translator()
+    return i18n.ngettext(singular, plural, n) if t is None else t.ngettext(singular, plural, n)
+
+
+def format_number(value: float, digits: int = 1) -> str:
+    return _number(value, _LANGUAGE.get() or i18n.active(), digits)
+
+
+def format_percent(fraction: float) -> str:
+    return _percent_words(fraction, _LANGUAGE.get() or i18n.active())
+
+
+# A chart writes the same few counts and percentages again and again (the service builds one
+# at each change in a room), so each is written by Babel once.
+@functools.lru_cache(maxsize=4096)
+def _number(value: float, language: str, digits: int) -> str:
+    return i18n.format_number(value, language, digits=digits)
+
+
+@functools.lru_cache(maxsize=1024)
+def _percent_words(fraction: float, language: str) -> str:
+    return i18n.format_percent(fraction, language)
+
+
+@contextmanager
+def speaking(language: str | None) -> Iterator[None]:
+    """Build charts in ``language`` inside this block (None: the kernel's active language).
+    Only this thread or task is affected, so a service can build charts for several rooms at
+    once without setting the process's language."""
+    if language is None:
+        yield
+        return
+    token = _LANGUAGE.set(i18n.check_language(language))
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def _in_language(function: _F) -> _F:
+    """Give a builder a ``language`` keyword: its words in that language (default: the
+    kernel's active one)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, language: str | None = None, **kwargs: Any) -> Any:
+        with speaking(language):
+            return function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
 
 # --------------------------------------------------------------------------- small helpers
 
 
 def _fmt(value: object) -> str:
-    """A number as people write it: 6, 6.5, 6.83 (no trailing zeros, no float noise)."""
+    """A number as the active language writes it: 6, 6.5, 6.83 (no trailing zeros, no float
+    noise; ``6,5`` in Spanish)."""
     if value is None:
         return "-"
-    number = round(float(value), 2)  # type: ignore[arg-type]
-    return str(int(number)) if number == int(number) else f"{number:g}"
+    return format_number(round(float(value), 2), digits=2)  # type: ignore[arg-type]
 
 
 fmt = _fmt
@@ -74,15 +160,20 @@ fmt = _fmt
 
 def _pct(count: int, of: int) -> str:
     """A share as a whole percentage, rounding halves up (1 of 8 is 13%), "0%" of nobody."""
-    return f"{math.floor(100.0 * count / of + 0.5) if of else 0}%"
+    return format_percent(_percent(count, of) / 100)
 
 
-def _plural(count: int, one: str, many: str = "") -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
+def _count(count: int) -> str:
+    return format_number(count)
 
 
 def _passes(count: int) -> str:
-    return _plural(count, "pass", "passes")
+    return ngettext("{count} pass", "{count} passes", count).format(count=_count(count))
+
+
+def _sentence(words: str) -> str:
+    """A phrase (a banner, a label) ended as a sentence."""
+    return _("{text}.").format(text=words)
 
 
 def _title(question: ChoiceQuestion | ScaleQuestion | TextQuestion) -> str:
@@ -142,15 +233,23 @@ def _withheld(question: object, data: Tally | None, below_minimum: int | None) -
 
 
 def _minimum_message(minimum: int, so_far: int) -> str:
-    return f"Results appear once at least {minimum} people have answered ({so_far} so far)"
+    return ngettext(
+        "Results appear once at least {minimum} person has answered ({count} so far)",
+        "Results appear once at least {minimum} people have answered ({count} so far)",
+        minimum,
+    ).format(minimum=_count(minimum), count=_count(so_far))
 
 
 def _lean_words(lean: float) -> str:
     value = _fmt(round(lean, 1))
     if abs(lean - 5.0) < 0.05:
-        return f"Group leans {value} of 10, midway between {LOW_END.lower()} and {HIGH_END.lower()}"
+        return _("Group leans {value} of 10, midway between {low} and {high}").format(
+            value=value, low=_(LOW_END).lower(), high=_(HIGH_END).lower()
+        )
     towards = HIGH_END if lean > 5 else LOW_END
-    return f"Group leans {value} of 10 towards {towards.lower()}"
+    return _("Group leans {value} of 10 towards {pole}").format(
+        value=value, pole=_(towards).lower()
+    )
 
 
 def _own_index(question: ChoiceQuestion, own_answer: object) -> int | None:
@@ -173,6 +272,7 @@ def _own_value(question: ScaleQuestion, own_answer: object) -> float | None:
 # --------------------------------------------------------------------------- describe
 
 
+@_in_language
 def describe(
     question: ChoiceQuestion | ScaleQuestion | TextQuestion,
     tally: Tally | None,
@@ -192,66 +292,109 @@ def describe(
     data = _pick(question, tally, illustrative)
     parts: list[str] = []
     if hidden_from_participants:
-        parts.append(f"{HIDDEN_LABEL}.")
+        parts.append(_sentence(_(HIDDEN_LABEL)))
     if illustrative is not None:
-        parts.append(f"{ILLUSTRATIVE_LABEL}.")
+        parts.append(_sentence(_(ILLUSTRATIVE_LABEL)))
     if own_answer is not None:
-        parts.append(f"{YOUR_ANSWER}: {_own_words(question, own_answer)}.")
+        parts.append(_("Your answer: {answer}.").format(answer=_own_words(question, own_answer)))
     if below_minimum is not None and _withheld(question, data, below_minimum):
-        parts.append(_minimum_message(below_minimum, _answered(data)) + ".")
+        parts.append(_sentence(_minimum_message(below_minimum, _answered(data))))
         return " ".join(parts)
     if data is None:
-        parts.append("No responses yet.")
+        parts.append(_("No responses yet."))
         return " ".join(parts)
     passes = data.passes
     if isinstance(data, ChoiceTally) and isinstance(question, ChoiceQuestion):
         counts = _choice_counts(question, data)
         answered = sum(counts)
         items = "; ".join(
-            f"{option.id}: {count} ({_pct(count, answered)})"
-            + (f" — {option.text.rstrip('.')}" if with_labels else "")
+            (
+                _("{option}: {count} ({percent}) — {label}")
+                if with_labels
+                else _("{option}: {count} ({percent})")
+            ).format(
+                option=option.id,
+                count=_count(count),
+                percent=_pct(count, answered),
+                label=option.text.rstrip("."),
+            )
             for option, count in zip(question.options, counts, strict=True)
         )
-        parts.append(f"{_plural(answered, 'answer')}. {items}.")
-        parts.append(f"Pass: {passes} (not counted in the percentages).")
+        parts.append(
+            ngettext("{count} answer. {items}.", "{count} answers. {items}.", answered).format(
+                count=_count(answered), items=items
+            )
+        )
+        parts.append(
+            ngettext(
+                "Pass: {count} (not counted in the percentages).",
+                "Pass: {count} (not counted in the percentages).",
+                passes,
+            ).format(count=_count(passes))
+        )
         if data.lean is not None:
-            parts.append(_lean_words(data.lean) + ".")
+            parts.append(_sentence(_lean_words(data.lean)))
     elif isinstance(data, ScaleTally) and isinstance(question, ScaleQuestion):
         parts.append(_scale_words(question, data))
     else:
-        parts.append(f"{_plural(data.answered, 'reflection')}, {_passes(passes)}.")
+        parts.append(
+            ngettext(
+                "{count} reflection, {passes}.", "{count} reflections, {passes}.", data.answered
+            ).format(count=_count(data.answered), passes=_passes(passes))
+        )
     return " ".join(parts)
 
 
 def _own_words(question: object, own_answer: object) -> str:
     if own_answer == PASS:
-        return "pass"
+        return _("pass")
     if isinstance(question, ChoiceQuestion) and isinstance(own_answer, str):
         if own_answer in question.option_ids:
-            return f"{own_answer} — {question.option(own_answer).text.rstrip('.')}"
+            return _("{option} — {label}").format(
+                option=own_answer, label=question.option(own_answer).text.rstrip(".")
+            )
     if isinstance(question, ScaleQuestion) and _own_value(question, own_answer) is not None:
-        return f"{_fmt(own_answer)} ({question.anchor_for(float(own_answer))})"  # type: ignore[arg-type]
+        return _("{value} ({label})").format(
+            value=_fmt(own_answer),
+            label=question.anchor_for(float(own_answer)),  # type: ignore[arg-type]
+        )
     return str(own_answer)
 
 
 def _scale_words(question: ScaleQuestion, data: ScaleTally, label: str = "") -> str:
     n = data.n
     passes = data.passes
-    head = f"{label}: " if label else ""
     if not n:
-        return f"{head}no answers yet, {_passes(passes)}."
-    items = "; ".join(
-        f"{_fmt(point)}: {count} ({_pct(count, n)})"
-        for point, count in zip(question.points, _histogram(question, data), strict=True)
-    )
-    return (
-        f"{head}{_plural(n, 'answer')} on a scale from {_fmt(question.min)} "
-        f"({question.low_label}) to {_fmt(question.max)} ({question.high_label}), "
-        f"{_passes(passes)}. Median {_fmt(data.median)}; middle half from "
-        f"{_fmt(data.q1)} to {_fmt(data.q3)}. {items}."
-    )
+        words = _("no answers yet, {passes}.").format(passes=_passes(passes))
+    else:
+        items = "; ".join(
+            _("{value}: {count} ({percent})").format(
+                value=_fmt(point), count=_count(count), percent=_pct(count, n)
+            )
+            for point, count in zip(question.points, _histogram(question, data), strict=True)
+        )
+        words = ngettext(
+            "{count} answer on a scale from {min} ({low}) to {max} ({high}), {passes}. "
+            "Median {median}; middle half from {q1} to {q3}. {items}.",
+            "{count} answers on a scale from {min} ({low}) to {max} ({high}), {passes}. "
+            "Median {median}; middle half from {q1} to {q3}. {items}.",
+            n,
+        ).format(
+            count=_count(n),
+            min=_fmt(question.min),
+            low=question.low_label,
+            max=_fmt(question.max),
+            high=question.high_label,
+            passes=_passes(passes),
+            median=_fmt(data.median),
+            q1=_fmt(data.q1),
+            q3=_fmt(data.q3),
+            items=items,
+        )
+    return _("{label}: {text}").format(label=label, text=words) if label else words
 
 
+@_in_language
 def describe_pre_post(
     question: ScaleQuestion,
     comparison: Mapping,
@@ -261,15 +404,15 @@ def describe_pre_post(
 ) -> str:
     """The numbers of ``PrePostComparison.as_dict()`` as plain text (see :class:`PrePostChart`)."""
     pre, post = _pre_post(question, comparison)
-    parts = [f"{HIDDEN_LABEL}."] if hidden_from_participants else []
+    parts = [_sentence(_(HIDDEN_LABEL))] if hidden_from_participants else []
     fewest = min(pre.n, post.n)
     if below_minimum is not None and fewest < below_minimum:
-        parts.append(_minimum_message(below_minimum, fewest) + ".")
+        parts.append(_sentence(_minimum_message(below_minimum, fewest)))
         return " ".join(parts)
-    parts.append(_scale_words(question, pre, "Before"))
-    parts.append(_scale_words(question, post, "After"))
-    parts.append(_shift_words(comparison) + ".")
-    parts.append(_moved_words(question, comparison, sep=" ") + ".")
+    parts.append(_scale_words(question, pre, _("Before")))
+    parts.append(_scale_words(question, post, _("After")))
+    parts.append(_sentence(_shift_words(comparison)))
+    parts.append(_sentence(_moved_words(question, comparison, sep=" ")))
     return " ".join(parts)
 
 
@@ -285,21 +428,34 @@ def _pre_post(question: ScaleQuestion, comparison: Mapping) -> tuple[ScaleTally,
 def _shift_words(comparison: Mapping) -> str:
     shift = comparison.get("median_shift")
     if shift is None:
-        return "median shift not known yet"
+        return _("median shift not known yet")
     pre_median = _fmt(comparison["pre"].get("median"))
     post_median = _fmt(comparison["post"].get("median"))
     sign = "+" if float(shift) > 0 else ""
-    return f"Median moved from {pre_median} to {post_median} ({sign}{_fmt(shift)})"
+    return _("Median moved from {before} to {after} ({shift})").format(
+        before=pre_median, after=post_median, shift=f"{sign}{_fmt(shift)}"
+    )
 
 
 def _moved_words(question: ScaleQuestion, comparison: Mapping, sep: str = "\n") -> str:
     moved = comparison.get("moved") or {}
     paired = _int(comparison, "paired")
-    return (
-        f"Of {_plural(paired, 'person', 'people')} who answered both times:{sep}"
-        f"{moved.get('towards_high', 0)} moved towards “{question.high_label}”, "
-        f"{moved.get('towards_low', 0)} towards “{question.low_label}”, "
-        f"{moved.get('unchanged', 0)} unchanged"
+    high, low, same = (
+        int(moved.get(key, 0)) for key in ("towards_high", "towards_low", "unchanged")
+    )
+    people = ngettext("{count} person", "{count} people", paired).format(count=_count(paired))
+    return _("Of {people} who answered both times:{sep}{high}, {low}, {unchanged}").format(
+        people=people,
+        sep=sep,
+        high=ngettext(
+            "{count} moved towards “{pole}”", "{count} moved towards “{pole}”", high
+        ).format(count=_count(high), pole=question.high_label),
+        low=ngettext("{count} towards “{pole}”", "{count} towards “{pole}”", low).format(
+            count=_count(low), pole=question.low_label
+        ),
+        unchanged=ngettext("{count} unchanged", "{count} unchanged", same).format(
+            count=_count(same)
+        ),
     )
 
 
@@ -348,6 +504,7 @@ def _percent(count: int, of: int) -> int:
     return math.floor(100.0 * count / of + 0.5) if of else 0
 
 
+@_in_language
 def chart_view(
     question: ChoiceQuestion | ScaleQuestion | TextQuestion,
     tally: Tally | None,
@@ -368,7 +525,7 @@ def chart_view(
         raise ValueError(f"unknown chart state {state!r}; expected one of {sorted(STATES)}")
     data = _check_tally(question, tally, "tally")
     answered = _answered(data)
-    banner = STATES[state]
+    banner = _(STATES[state]) if STATES[state] else ""
     if state == "below-minimum" and min_group is not None:
         banner = _minimum_message(min_group, answered)
     view: dict = {
@@ -383,12 +540,12 @@ def chart_view(
     withheld = state in ("waiting", "withheld", "below-minimum") or data is None
     if state == "solo":
         view["caption"] = (
-            f"{YOUR_ANSWER}: {_own_words(question, own_answer)}."
+            _("Your answer: {answer}.").format(answer=_own_words(question, own_answer))
             if own_answer is not None
-            else "No answer yet."
+            else _("No answer yet.")
         )
     elif withheld:
-        view["caption"] = banner + "." if banner else "No responses yet."
+        view["caption"] = _sentence(banner) if banner else _("No responses yet.")
     else:
         view["caption"] = describe(
             question,
@@ -439,6 +596,7 @@ def chart_view(
     return view
 
 
+@_in_language
 def pre_post_view(
     question: ScaleQuestion,
     comparison: Mapping,
@@ -452,10 +610,13 @@ def pre_post_view(
     fewest = min(pre.n, post.n)
     below = min_group is not None and fewest < min_group
     state = "below-minimum" if below else "hidden" if hidden else "shown"
-    banner = _minimum_message(min_group, fewest) if below else STATES[state]  # type: ignore[arg-type]
+    if below:
+        banner = _minimum_message(min_group, fewest)  # type: ignore[arg-type]
+    else:
+        banner = _(STATES[state]) if STATES[state] else ""
     view: dict = {
         "kind": "pre-post",
-        "title": f"Before and after: {_title(question)}",
+        "title": _("Before and after: {title}").format(title=_title(question)),
         "state": state,
         "banner": banner,
         "status": status,
@@ -471,7 +632,7 @@ def pre_post_view(
     }
     if not below:
         series = []
-        for name, data in (("Before", pre), ("After", post)):
+        for name, data in ((_("Before"), pre), (_("After"), post)):
             n = data.n
             series.append(
                 {

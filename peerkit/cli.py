@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .content import ContentError
-from .i18n import UnknownLanguageError, check_language, languages
+from .i18n import UnknownLanguageError, _, check_language, format_number, languages, ngettext
 from .store import StoreError, database_location, display_location
 
 #: The database when neither --db nor $PEERKIT_DATABASE_URL names one.
@@ -39,10 +39,14 @@ def _validate(args: argparse.Namespace) -> int:
         print(line)
     if lines:
         count = len(lines)
-        print(f"{count} problem{'s' if count != 1 else ''} found in {target}")
+        print(
+            ngettext(
+                "{count} problem found in {target}", "{count} problems found in {target}", count
+            ).format(count=format_number(count), target=target)
+        )
         return 1
     assert content is not None
-    print(f"{target}: OK: {content.summary()}")
+    print(_("{target}: OK: {summary}").format(target=target, summary=content.summary()))
     return 0
 
 
@@ -55,17 +59,24 @@ def _notebooks(args: argparse.Namespace) -> int:
     if content is None:
         for problem in problems:
             print(problem)
-        print(f"peerkit notebooks: {data} has problems; fix them first", file=sys.stderr)
+        print(
+            "peerkit notebooks: " + _("{folder} has problems; fix them first").format(folder=data),
+            file=sys.stderr,
+        )
         return 1
     changes = sync_notebooks(content, workshops, write=not args.check)
     for change in changes:
         print(change)
     if args.check:
         print(
-            f"{len(changes)} notebook{'s' if len(changes) != 1 else ''} out of date in {workshops}"
+            ngettext(
+                "{count} notebook out of date in {folder}",
+                "{count} notebooks out of date in {folder}",
+                len(changes),
+            ).format(count=format_number(len(changes)), folder=workshops)
         )
         return 1 if changes else 0
-    print(f"{workshops}: notebooks up to date with {data}")
+    print(_("{folder}: notebooks up to date with {data}").format(folder=workshops, data=data))
     return 0
 
 
@@ -79,10 +90,12 @@ def _new_module(args: argparse.Namespace) -> int:
         print(f"peerkit new-module: {exc}", file=sys.stderr)
         return 1
     for path in written:
-        print(f"wrote {path}")
+        print(_("wrote {path}").format(path=path))
     print(
-        "Next: write every text marked '(to write)' (`peerkit validate` lists them), then run "
-        "`peerkit validate` until it says OK."
+        _(
+            "Next: write every text marked '(to write)' (`peerkit validate` lists them), then run "
+            "`peerkit validate` until it says OK."
+        )
     )
     return 0
 
@@ -130,22 +143,28 @@ def _purge_solo(args: argparse.Namespace) -> int:
 
     database, _room_file = solo_files()
     if not database.exists():
-        print(f"There are no self-paced answers to delete in {database.parent}.")
+        print(
+            _("There are no self-paced answers to delete in {folder}.").format(
+                folder=database.parent
+            )
+        )
         return 0
     if not args.yes:
         try:
-            reply = input(f"Delete your self-paced answers in {database} for good? [y/N] ")
+            reply = input(
+                _("Delete your self-paced answers in {path} for good? [y/N] ").format(path=database)
+            )
         except EOFError:
             reply = ""
-        if reply.strip().lower() not in ("y", "yes"):
-            print("peerkit purge: nothing deleted", file=sys.stderr)
+        if reply.strip().lower() not in ("y", "yes", _("y"), _("yes")):
+            print("peerkit purge: " + _("nothing deleted"), file=sys.stderr)
             return 1
     try:
         purge_solo()
     except OSError as exc:
         print(f"peerkit purge: {exc}", file=sys.stderr)
         return 1
-    print(f"Deleted your self-paced answers ({database}).")
+    print(_("Deleted your self-paced answers ({path}).").format(path=database))
     return 0
 
 
@@ -154,16 +173,19 @@ def _purge(args: argparse.Namespace) -> int:
 
     if args.solo:
         if args.room or args.db:
-            print("peerkit purge: --solo takes no room code or --db", file=sys.stderr)
+            print("peerkit purge: " + _("--solo takes no room code or --db"), file=sys.stderr)
             return 2
         return _purge_solo(args)
     if not args.room:
-        print("peerkit purge: give a room code, or --solo", file=sys.stderr)
+        print("peerkit purge: " + _("give a room code, or --solo"), file=sys.stderr)
         return 2
     db = database_location(args.db, DEFAULT_DB)
     shown = display_location(db)
     if not db.startswith(POSTGRES_SCHEMES) and not Path(db).is_file():
-        print(f"peerkit purge: there is no database file {shown}", file=sys.stderr)
+        print(
+            "peerkit purge: " + _("there is no database file {path}").format(path=shown),
+            file=sys.stderr,
+        )
         return 1
     try:
         store = open_store(db)
@@ -173,14 +195,22 @@ def _purge(args: argparse.Namespace) -> int:
     try:
         room = store.room(args.room)
         count = store.participant_count(room.code)
-        what = f"room {room.code} ({room.title or 'untitled'}, {count} participants)"
+        what = ngettext(
+            "room {code} ({title}, {count} participant)",
+            "room {code} ({title}, {count} participants)",
+            count,
+        ).format(code=room.code, title=room.title or _("untitled"), count=format_number(count))
         if not args.yes:
             try:
-                reply = input(f"Delete {what} and all its answers for good? Type its code: ")
+                reply = input(
+                    _("Delete {room} and all its answers for good? Type its code: ").format(
+                        room=what
+                    )
+                )
             except EOFError:
                 reply = ""
             if reply.strip().upper() != room.code:
-                print("peerkit purge: nothing deleted", file=sys.stderr)
+                print("peerkit purge: " + _("nothing deleted"), file=sys.stderr)
                 return 1
         store.purge_room(room.code)
         store.compact()  # VACUUM: deleted rows must not linger in the database's free pages
@@ -189,7 +219,7 @@ def _purge(args: argparse.Namespace) -> int:
         return 1
     finally:
         store.close()
-    print(f"deleted {what} from {shown}")
+    print(_("deleted {room} from {place}").format(room=what, place=shown))
     return 0
 
 
@@ -218,7 +248,14 @@ def _participant_copy(args: argparse.Namespace) -> int:
         return 1
     for path in written:
         print(path)
-    print(f"{len(written)} participant copies written to {args.out}", file=sys.stderr)
+    print(
+        ngettext(
+            "{count} participant copy written to {folder}",
+            "{count} participant copies written to {folder}",
+            len(written),
+        ).format(count=format_number(len(written)), folder=args.out),
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from .client import _http
 from .config import data_home, environment
-from .i18n import language_name
+from .i18n import _, format_number, language_name
 from .resume import kept_room
 
 SERVICE_LINE = re.compile(r"listening on (http://\S+)")
@@ -181,18 +181,23 @@ def quiet_lab_config(home: Path) -> Path:
     return folder
 
 
+def _field(label: str, value: object = "") -> str:
+    """One line of the start-up block: a label in its column, then its value."""
+    return f"  {label:<11} {value}".rstrip()
+
+
 def room_block(room: dict, title: str, join_url: str, presenter_url: str | None) -> str:
     """The lines the terminal keeps on screen (the QR code is printed after them)."""
     lines = [
         "",
         f"  peerkit · {title}",
-        f"  Room code   {room['code']}",
-        f"  Join        {join_url}",
-        f"  Language    {language_name(room.get('language'))}",
+        _field(_("Room code"), room["code"]),
+        _field(_("Join"), join_url),
+        _field(_("Language"), language_name(room.get("language"))),
     ]
     if presenter_url:
-        lines.append(f"  Presenter   {presenter_url}")
-        lines.append("              (open it on the projector: the room's screen)")
+        lines.append(_field(_("Presenter"), presenter_url))
+        lines.append(_field("", _("(open it on the projector: the room's screen)")))
     return "\n".join(lines) + "\n"
 
 
@@ -233,7 +238,12 @@ def _stop(proc: subprocess.Popen, name: str, grace: float = 15) -> None:
     try:
         proc.wait(grace)
     except subprocess.TimeoutExpired:
-        print(f"{name} did not stop in {grace:.0f} s; killing it", file=sys.stderr)
+        print(
+            _("{name} did not stop in {seconds} s; killing it").format(
+                name=name, seconds=format_number(grace, digits=0)
+            ),
+            file=sys.stderr,
+        )
         proc.kill()
         proc.wait()
 
@@ -277,7 +287,7 @@ def run_lab(
             language=language,
         )
         if room is None:
-            raise RuntimeError("the poll service refused to create a room with its own key")
+            raise RuntimeError(_("the poll service refused to create a room with its own key"))
         service_port = local_url.rsplit(":", 1)[1]
         lan = lan_address() if host in ("0.0.0.0", "") else None  # noqa: S104
         public = public_url.rstrip("/") or (f"http://{lan}:{service_port}" if lan else local_url)
@@ -296,16 +306,21 @@ def run_lab(
         print(room_block(room, title, join_url, presenter_link(local_url, room, public)))
         segno.make(join_url, error="m").terminal(compact=True)
         if refreshed:
-            print(f"\n  Updated from the shipped notebooks: {', '.join(refreshed)}")
-            print(f"  (your earlier copies are in {copy / 'previous'})")
-        print(
-            f"\n  Notebooks   {copy} (a working copy of {notebooks})\n"
-            f"  Responses   {shown}\n"
-            f"  Logs        {lab_log}\n"
-            f"              {service_log}\n"
-            "  Ctrl-C stops JupyterLab and the poll service.\n",
-            flush=True,
-        )
+            updated = _("Updated from the shipped notebooks: {names}")
+            earlier = _("(your earlier copies are in {folder})")
+            print("\n  " + updated.format(names=", ".join(refreshed)))
+            print("  " + earlier.format(folder=copy / "previous"))
+        working = _("{folder} (a working copy of {source})").format(folder=copy, source=notebooks)
+        lines = [
+            "",
+            _field(_("Notebooks"), working),
+            _field(_("Responses"), shown),
+            _field(_("Logs"), lab_log),
+            _field("", service_log),
+            "  " + _("Ctrl-C stops JupyterLab and the poll service."),
+            "",
+        ]
+        print("\n".join(lines), flush=True)
         command = [
             sys.executable,
             "-m",
@@ -330,13 +345,13 @@ def run_lab(
         try:
             address = lab_address(lab, lab_log, start)
             if address:
-                print(f"  JupyterLab  {address}", flush=True)
+                print(_field("JupyterLab", address), flush=True)
             return lab.wait()
         except KeyboardInterrupt:
-            print("\nStopping JupyterLab and the poll service ...")
+            print("\n" + _("Stopping JupyterLab and the poll service ..."))
             return 0
         finally:
             _stop(lab, "JupyterLab")
     finally:
-        _stop(service, "the poll service")
-        print("Stopped. Every acknowledged response is in", shown)
+        _stop(service, _("the poll service"))
+        print(_("Stopped. Every acknowledged response is in {place}").format(place=shown))

@@ -14,6 +14,7 @@ import random
 from .client import LocalSession, QuestionInfo
 from .config import environment
 from .content import Content, load_content
+from .i18n import _, format_number
 from .model import PASS, ChoiceQuestion, ScaleQuestion
 
 __all__ = ["RehearsalSession", "rehearse"]
@@ -34,7 +35,11 @@ class RehearsalSession(LocalSession):
         """``language``: the rehearsal room's, by default ``$PEERKIT_LANGUAGE`` or else the
         content's language."""
         if not 1 <= n <= 1000:
-            raise ValueError("a rehearsal group has 1 to 1000 simulated participants")
+            raise ValueError(
+                _("a rehearsal group has {low} to {high} simulated participants").format(
+                    low=format_number(1), high=format_number(1000)
+                )
+            )
         super().__init__(
             content=content or load_content(),
             role="facilitator",

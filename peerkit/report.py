@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .client import ClientError, Session
+from .i18n import _, active, format_datetime, format_number, ngettext
 from .model import MIN_GROUP_SIZE, PASS, ScaleQuestion
 from .store.base import _FORMULA_START
 
@@ -140,7 +141,11 @@ def report_html(session: Session) -> str:
         enough = tally is not None and tally.answered >= results.min_group
         png = charts.poll_png(question, tally, below_minimum=results.min_group)
         if not enough:
-            text = f"Fewer than {results.min_group} answers; results are not shown."
+            text = ngettext(
+                "Fewer than {count} answer; results are not shown.",
+                "Fewer than {count} answers; results are not shown.",
+                results.min_group,
+            ).format(count=format_number(results.min_group))
         else:
             text = charts.describe(question, tally)
         title = question.title or question.prompt
@@ -165,24 +170,30 @@ def report_html(session: Session) -> str:
         assert isinstance(scale.question, ScaleQuestion)
         png = charts.pre_post_png(scale.question, comparison)
         text = charts.describe_pre_post(scale.question, comparison)
+        heading = _("Before and after: {title}").format(title=scale.question.title)
         sections.insert(
             0,
-            f"<section><h2>Before and after: {_esc(scale.question.title)}</h2>"
+            f"<section><h2>{_esc(heading)}</h2>"
             f'<img alt="{_esc(text)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
             f"<p>{_esc(text)}</p>{_change_table(session, scale.question, min_group)}"
             f"<p><em>{_esc(scale.question.note)}</em></p></section>",
         )
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = format_datetime(datetime.now(UTC)) + " UTC"
+    title = _("peerkit workshop report: room {room}").format(room=session.room)
+    intro = _(
+        "Room {room}, written {when}. Figures are group totals; answers are anonymous, and "
+        "results with fewer answers than the minimum group size are left out."
+    ).format(room=session.room, when=when)
+    lang = active().replace("_", "-")
+    heading = _("Workshop report")
     return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>peerkit workshop report: room {_esc(session.room)}</title>"
+        f"<!doctype html><html lang='{_esc(lang)}'><head><meta charset='utf-8'>"
+        f"<title>{_esc(title)}</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;"
         "padding:0 1rem;line-height:1.5}img{max-width:100%}blockquote{border-left:4px solid "
         "#0072B2;margin:.5rem 0;padding:.25rem 1rem}section{margin-bottom:2.5rem}</style>"
         "</head><body>"
-        f"<h1>Workshop report</h1><p>Room {_esc(session.room)}, written {when}. Figures are "
-        "group totals; answers are anonymous, and results with fewer answers than the minimum "
-        "group size are left out.</p>" + "".join(sections) + "</body></html>"
+        f"<h1>{_esc(heading)}</h1><p>{_esc(intro)}</p>" + "".join(sections) + "</body></html>"
     )
 
 
@@ -194,18 +205,24 @@ def _change_table(session: Session, question: ScaleQuestion, min_group: int) -> 
         return ""
     counts = changes.value_counts().sort_index()
     rows = "".join(
-        f"<tr><td>{_esc(_signed(change))}</td><td>{count}</td></tr>"
+        f"<tr><td>{_esc(_signed(change))}</td><td>{_esc(format_number(count))}</td></tr>"
         for change, count in counts.items()
     )
+    caption = ngettext(
+        "Change between the two answers, among the {count} person who answered both times",
+        "Change between the two answers, among the {count} people who answered both times",
+        len(changes),
+    ).format(count=format_number(len(changes)))
+    change, people = _("Change (points)"), _("People")
     return (
-        f"<table><caption>Change between the two answers, among the {len(changes)} people who "
-        "answered both times</caption><thead><tr><th scope='col'>Change (points)</th>"
-        f"<th scope='col'>People</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<table><caption>{_esc(caption)}</caption><thead><tr>"
+        f"<th scope='col'>{_esc(change)}</th><th scope='col'>{_esc(people)}</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
     )
 
 
 def _signed(change: float) -> str:
-    text = _number(str(change))
+    text = format_number(change, digits=2)
     return f"+{text}" if change > 0 else text
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .content import Safety
+from .i18n import _
 from .model import PASS, PrePostComparison, Tally, results_visible
 from .store import Conflict, QuestionRecord, ResponseRecord, Room, Store, StoreError, Unauthorized
 
@@ -75,7 +76,7 @@ class UnknownAction(StoreError):
 
 def require_facilitator(role: str) -> None:
     if role != "facilitator":
-        raise Forbidden("only this room's facilitator may do that")
+        raise Forbidden(_("only this room's facilitator may do that"))
 
 
 def act(store: Store, question_id: int, action: str) -> QuestionRecord:
@@ -112,8 +113,10 @@ def moderate(
         flagged = []
     if flagged:
         raise Flagged(
-            "this reflection was flagged for the facilitator's private attention and cannot be "
-            "shown to the group"
+            _(
+                "this reflection was flagged for the facilitator's private attention and cannot "
+                "be shown to the group"
+            )
         )
     return store.moderate(response_id, approve)
 
@@ -231,5 +234,5 @@ def pre_post_view(
             for r, t in ((pre, comparison.pre), (post, comparison.post))
         )
         if not shown:
-            raise NotRevealed("the before-and-after results have not been revealed yet")
+            raise NotRevealed(_("the before-and-after results have not been revealed yet"))
     return pre, post, comparison

@@ -14,6 +14,7 @@ from IPython.display import Markdown
 
 from .client import Session
 from .content import Scenario
+from .i18n import N_, _, format_number, ngettext, pgettext
 from .model import PASS, ScaleQuestion, compare_pre_post
 from .sessions import connect
 from .widgets import (
@@ -46,8 +47,40 @@ def _listed(items: list[str], numbered: bool = False) -> list[str]:
 
 
 def _count(n: int) -> str:
-    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-    return words[n] if n < len(words) else str(n)
+    """A small count in words ("four"), a larger one in figures."""
+    words = (
+        pgettext("count in words", "no"),
+        pgettext("count in words", "one"),
+        pgettext("count in words", "two"),
+        pgettext("count in words", "three"),
+        pgettext("count in words", "four"),
+        pgettext("count in words", "five"),
+        pgettext("count in words", "six"),
+        pgettext("count in words", "seven"),
+        pgettext("count in words", "eight"),
+        pgettext("count in words", "nine"),
+        pgettext("count in words", "ten"),
+    )
+    return words[n] if 0 <= n < len(words) else format_number(n)
+
+
+#: How the debrief names each option's stance (translated where shown).
+STANCE_LABELS = {
+    "controlling": N_("controlling"),
+    "rescuing": N_("rescuing"),
+    "takes-over": N_("takes over"),
+    "withdrawing": N_("withdrawing"),
+    "autonomy-supporting": N_("autonomy supporting"),
+}
+
+
+def _stance(stance: str) -> str:
+    label = STANCE_LABELS.get(stance)
+    return _(label) if label else stance.replace("-", " ")
+
+
+def _minutes(minutes: int) -> str:
+    return ngettext("{count} min", "{count} min", minutes).format(count=format_number(minutes))
 
 
 class Workshop:
@@ -73,24 +106,35 @@ class Workshop:
         """One line saying how this notebook is connected, so nobody is confused."""
         s = self.session
         if self.rehearsal:
-            text = (
-                f"Rehearsal: {s.participant_count()} simulated participants answer each question "
-                "as it opens. Nothing is sent anywhere."
-            )
+            count = s.participant_count()
+            text = ngettext(
+                "Rehearsal: {count} simulated participant answers each question as it opens. "
+                "Nothing is sent anywhere.",
+                "Rehearsal: {count} simulated participants answer each question as it opens. "
+                "Nothing is sent anywhere.",
+                count,
+            ).format(count=format_number(count))
         elif s.mode == "solo":
-            return w.HTML(
-                "<p><strong>Self-paced: you are working through this on your own.</strong> "
-                "Every question is open whenever you reach it, and nobody else sees your "
-                "answers. Charts set your answer beside an illustrative example group. Your "
-                "answers are kept on the computer running this notebook, in "
-                f"<code>{_esc(_solo_db())}</code>, so they are still here when you run a "
-                "notebook again or restart it; "
-                "to delete them, run <code>peerkit purge --solo</code> in a terminal.</p>"
+            head = _("Self-paced: you are working through this on your own.")
+            body = _esc(
+                _(
+                    "Every question is open whenever you reach it, and nobody else sees your "
+                    "answers. Charts set your answer beside an illustrative example group. Your "
+                    "answers are kept on the computer running this notebook, in {path}, so they "
+                    "are still here when you run a notebook again or restart it; to delete them, "
+                    "run {command} in a terminal."
+                )
+            ).format(
+                path=f"<code>{_esc(_solo_db())}</code>",
+                command="<code>peerkit purge --solo</code>",
             )
+            return w.HTML(f"<p><strong>{_esc(head)}</strong> {body}</p>")
         elif s.is_facilitator:
-            text = f"Live room {s.room}: participants join at {s.join_url}"
+            text = _("Live room {room}: participants join at {url}").format(
+                room=s.room, url=s.join_url
+            )
         else:
-            text = f"Live room {s.room}: your answers are anonymous."
+            text = _("Live room {room}: your answers are anonymous.").format(room=s.room)
         return w.HTML(f"<p><strong>{_esc(text)}</strong></p>")
 
     # -- the module --------------------------------------------------------------------------
@@ -98,29 +142,35 @@ class Workshop:
         m = self.module
         objectives = "".join(f"<li>{_esc(o)}</li>" for o in m.objectives)
         timing = "".join(
-            f"<tr><td>{_esc(segment)}</td><td>{minutes} min</td></tr>"
+            f"<tr><td>{_esc(segment)}</td><td>{_esc(_minutes(minutes))}</td></tr>"
             for segment, minutes in m.timing
         )
+        able = _("By the end of this session you will be able to")
+        heading = ngettext("Timing ({count} minute)", "Timing ({count} minutes)", m.minutes)
+        heading = heading.format(count=format_number(m.minutes))
+        segment, time = _("Segment"), _("Time")
         return w.HTML(
             f"<h2>{_esc(m.title)}</h2><p>{_esc(m.summary)}</p>"
-            f"<h4>By the end of this session you will be able to</h4><ul>{objectives}</ul>"
-            f"<h4>Timing ({m.minutes} minutes)</h4>"
-            f"<table><thead><tr><th>Segment</th><th>Time</th></tr></thead>"
+            f"<h4>{_esc(able)}</h4><ul>{objectives}</ul>"
+            f"<h4>{_esc(heading)}</h4>"
+            f"<table><thead><tr><th>{_esc(segment)}</th><th>{_esc(time)}</th></tr></thead>"
             f"<tbody>{timing}</tbody></table>"
         )
 
     def console(self) -> w.Widget:
         """The facilitator console for this module (a note instead for participants)."""
         if self.session.mode == "solo" and not self.session.is_facilitator:
-            return w.HTML(
-                "<p><em>Answer each question below in your own time, and change an answer "
-                "whenever you like; you can pass on any question.</em></p>"
+            words = _(
+                "Answer each question below in your own time, and change an answer "
+                "whenever you like; you can pass on any question."
             )
+            return w.HTML(f"<p><em>{_esc(words)}</em></p>")
         if not self.session.is_facilitator:
-            return w.HTML(
-                "<p><em>The facilitator runs the questions. Answer each one below when it opens; "
-                "you can pass on any question.</em></p>"
+            words = _(
+                "The facilitator runs the questions. Answer each one below when it opens; "
+                "you can pass on any question."
             )
+            return w.HTML(f"<p><em>{_esc(words)}</em></p>")
         if self._console is None:
             self._console = FacilitatorConsole(self.session, module=self.module.id)
         return self._console
@@ -144,33 +194,38 @@ class Workshop:
         question = scenario.question
         rows = "".join(
             f"<li><strong>{_esc(o.text)}</strong>"
-            f"{' <em>(' + _esc(o.stance.replace('-', ' ')) + ')</em>' if o.stance else ''}"
+            f"{' <em>(' + _esc(_stance(o.stance)) + ')</em>' if o.stance else ''}"
             f"<br>{_esc(o.debrief)}</li>"
             for o in question.options
         )
         summary = f"<p>{_esc(question.debrief)}</p>" if question.debrief else ""
         asks = self.scenarios[index].room_questions
         room = (
-            "<h4>Questions for the room</h4><ul>"
+            "<h4>"
+            + _esc(_("Questions for the room"))
+            + "</h4><ul>"
             + "".join(f"<li>{_esc(q)}</li>" for q in asks)
             + "</ul>"
             if asks
             else ""
         )
         if self.scenarios[index].dilemma:
-            summary = (
-                "<p><strong>A dilemma: there is no single best answer here.</strong> "
+            head = _("A dilemma: there is no single best answer here.")
+            body = _(
                 "Thoughtful peer supporters choose differently; weigh what each choice protects "
-                "and what it risks.</p>" + summary
+                "and what it risks."
             )
-        return w.HTML(f"<h4>Debrief: {_esc(question.title)}</h4>{summary}<ul>{rows}</ul>{room}")
+            summary = f"<p><strong>{_esc(head)}</strong> {_esc(body)}</p>{summary}"
+        title = _("Debrief: {title}").format(title=question.title)
+        return w.HTML(f"<h4>{_esc(title)}</h4>{summary}<ul>{rows}</ul>{room}")
 
     def more_scenarios(self) -> w.Widget:
         """Every scenario of the module beyond the first three, as tabs: for longer sessions,
         and where scenario files added to ``data/`` appear."""
         extra = self.scenarios[MAIN_SCENARIOS:]
         if not extra:
-            return w.HTML("<p>No further scenarios for this module.</p>")
+            words = _("No further scenarios for this module.")
+            return w.HTML(f"<p>{_esc(words)}</p>")
         tabs = w.Tab(
             children=[
                 w.VBox([self.scenario(MAIN_SCENARIOS + i), self.debrief(MAIN_SCENARIOS + i)])
@@ -209,11 +264,9 @@ class Workshop:
 
     def discussion(self) -> w.HTML:
         prompts = "".join(f"<li>{_esc(p)}</li>" for p in self.module.discussion)
-        return w.HTML(
-            "<h4>In small groups of three or four</h4><ol>" + prompts + "</ol>"
-            "<p><em>Share headlines, not details. "
-            "Nobody has to speak, and anyone may pass.</em></p>"
-        )
+        heading = _("In small groups of three or four")
+        advice = _("Share headlines, not details. Nobody has to speak, and anyone may pass.")
+        return w.HTML(f"<h4>{_esc(heading)}</h4><ol>{prompts}</ol><p><em>{_esc(advice)}</em></p>")
 
     def reflection(self, index: int = 0) -> ReflectionBox:
         prompt = self.content.prompts_for(self.module.id)[index]
@@ -238,13 +291,16 @@ class Workshop:
         from .i18n import active
 
         rows = "\n".join(
-            f"- **{r.name}**: {r.contact}" + (f". {r.note}" if r.note else "")
+            (
+                _("- **{name}**: {contact}. {note}") if r.note else _("- **{name}**: {contact}")
+            ).format(name=r.name, contact=r.contact, note=r.note)
             for r in self.content.safety.resources_for(active())
         )
-        return Markdown(
+        intro = _(
             "**Support, now or later.** If anything in this session stirs things up for you, "
-            "you can step out at any time, talk to a facilitator privately, or contact:\n\n" + rows
+            "you can step out at any time, talk to a facilitator privately, or contact:"
         )
+        return Markdown(f"{intro}\n\n{rows}")
 
     def note(self, name: str) -> Markdown:
         """A facilitator note written once in ``data/notes.yaml`` and shown in every notebook
@@ -270,17 +326,25 @@ class Workshop:
         """Which session comes next, from the module order in ``data/modules/``."""
         following = self.content.next_module(self.module.id)
         if following is None:
-            return Markdown("This is the last session of the day.")
+            return Markdown(_("This is the last session of the day."))
         number = self.content.position(following.id)
-        text = f"Next: **{number:02d} · {following.title}**"
+        names = {"number": f"{number:02d}", "title": following.title}
         if following.needs.in_day:
-            return Markdown(text + ".")
+            return Markdown(_("Next: **{number} · {title}**.").format(**names))
         later = next((m for m in self.content.ordered_modules()[number:] if m.needs.in_day), None)
         if later is None:
-            return Markdown(text + ", if your day includes it.")
+            return Markdown(
+                _("Next: **{number} · {title}**, if your day includes it.").format(**names)
+            )
         return Markdown(
-            f"{text}, if your day includes it; otherwise "
-            f"**{self.content.position(later.id):02d} · {later.title}**."
+            _(
+                "Next: **{number} · {title}**, if your day includes it; otherwise "
+                "**{other_number} · {other_title}**."
+            ).format(
+                **names,
+                other_number=f"{self.content.position(later.id):02d}",
+                other_title=later.title,
+            )
         )
 
     def sessions(self) -> Markdown:
@@ -288,15 +352,19 @@ class Workshop:
         modules = self.content.ordered_modules()
         day = [m.title for m in modules if m.kind == "principle"]
         extra = [m.title for m in modules if not m.needs.in_day]
-        lines = [
-            f"After this opening there {'is' if len(day) == 1 else 'are'} {_count(len(day))} "
-            f"short session{'' if len(day) == 1 else 's'}, each on one principle:",
-            "",
-            *_listed(day, numbered=True),
-        ]
+        opening = ngettext(
+            "After this opening there is {count} short session, each on one principle:",
+            "After this opening there are {count} short sessions, each on one principle:",
+            len(day),
+        ).format(count=_count(len(day)))
+        lines = [opening, "", *_listed(day, numbered=True)]
         if extra:
-            some = "an optional session" if len(extra) == 1 else "optional sessions"
-            lines += ["", f"Your facilitator may add {some}:", "", *_listed(extra)]
+            some = ngettext(
+                "Your facilitator may add an optional session:",
+                "Your facilitator may add optional sessions:",
+                len(extra),
+            )
+            lines += ["", some, "", *_listed(extra)]
         return Markdown("\n".join(lines))
 
     def recap(self) -> Markdown:
@@ -312,16 +380,19 @@ class Workshop:
     def timetable(self) -> Markdown:
         """The day's plan: every session in order, with its minutes, from ``data/modules/``."""
         rows = [
-            f"| {self.content.position(m.id):02d} | {m.title}"
-            f"{' (optional)' if not m.needs.in_day else ''} | {m.minutes} |"
+            f"| {self.content.position(m.id):02d} | "
+            + (m.title if m.needs.in_day else _("{title} (optional)").format(title=m.title))
+            + f" | {format_number(m.minutes)} |"
             for m in self.content.ordered_modules()
         ]
         total = sum(m.minutes for m in self.content.ordered_modules() if m.needs.in_day)
-        return Markdown(
-            "| notebook | session | minutes |\n| --- | --- | --- |\n"
-            + "\n".join(rows)
-            + f"\n\nThe day's sessions take {total // 60} h {total % 60:02d} min without breaks."
-        )
+        head = "| {} | {} | {} |".format(_("notebook"), _("session"), _("minutes"))
+        length = ngettext(
+            "The day's sessions take {hours} h {minutes} min without breaks.",
+            "The day's sessions take {hours} h {minutes} min without breaks.",
+            total,
+        ).format(hours=format_number(total // 60), minutes=f"{total % 60:02d}")
+        return Markdown(f"{head}\n| --- | --- | --- |\n" + "\n".join(rows) + f"\n\n{length}")
 
     def _prepare(self, content_id: str, tag: str = "") -> None:
         """In a rehearsal, open each question as it is shown, so the simulated group answers
@@ -341,15 +412,20 @@ class Workshop:
         from .report import export_room
 
         if self.session.mode == "solo" and not self.session.is_facilitator:
-            return w.HTML(
-                "<p><em>Working on your own, there is nothing to save here: your answers are "
-                f"already kept in <code>{_esc(_solo_db())}</code>.</em></p>"
-            )
+            words = _esc(
+                _(
+                    "Working on your own, there is nothing to save here: your answers are "
+                    "already kept in {path}."
+                )
+            ).format(path=f"<code>{_esc(_solo_db())}</code>")
+            return w.HTML(f"<p><em>{words}</em></p>")
         if not self.session.is_facilitator:
-            return w.HTML("<p><em>The facilitator exports the group's results.</em></p>")
+            words = _("The facilitator exports the group's results.")
+            return w.HTML(f"<p><em>{_esc(words)}</em></p>")
         paths = export_room(self.session, folder)
         items = "".join(f"<li><code>{_esc(p)}</code></li>" for p in paths)
-        return w.HTML(f"<p>Saved the room's results:</p><ul>{items}</ul>")
+        saved = _("Saved the room's results:")
+        return w.HTML(f"<p>{_esc(saved)}</p><ul>{items}</ul>")
 
     def __repr__(self) -> str:
         return (
@@ -383,7 +459,7 @@ class OwnPrePost(w.VBox):
         if isinstance(before, float | int) and isinstance(after, float | int):
             comparison = compare_pre_post(question, {"me": before}, {"me": after}).as_dict()
             self.image.value = charts.pre_post_png(
-                question, comparison, note="Your own two answers: no group, no one else's."
+                question, comparison, note=_("Your own two answers: no group, no one else's.")
             )
             children.append(self.image)
         self.caption = w.HTML(f'<p class="peerkit-chart-text">{_esc(self.text)}</p>')
@@ -393,26 +469,40 @@ class OwnPrePost(w.VBox):
 def _own_change_words(question: ScaleQuestion, before: object, after: object) -> str:
     """One person's before and after on a scale, in words."""
     if before is None:
-        return (
+        return _(
             "Your starting point isn't saved on this computer yet: answer the starting-point "
             "slider in 00-setup, then run this cell again."
         )
     if after is None:
-        return "Answer the slider above, then run this cell again to compare it with your start."
+        return _("Answer the slider above, then run this cell again to compare it with your start.")
     if before == PASS or after == PASS:
-        return "You passed on one of the two sliders, so there is nothing to compare. That's fine."
+        return _(
+            "You passed on one of the two sliders, so there is nothing to compare. That's fine."
+        )
     start, end = float(before), float(after)  # type: ignore[arg-type]
-    words = (
-        f"You started at {_num(start)} ({question.anchor_for(start)}) and now place yourself at "
-        f"{_num(end)} ({question.anchor_for(end)})."
-    )
+    places = {
+        "start": _num(start),
+        "start_label": question.anchor_for(start),
+        "end": _num(end),
+        "end_label": question.anchor_for(end),
+    }
     if end == start:
-        return f"{words} You stayed where you were."
+        return _(
+            "You started at {start} ({start_label}) and now place yourself at {end} "
+            "({end_label}). You stayed where you were."
+        ).format(**places)
     pole = question.high_label if end > start else question.low_label
     points = abs(end - start)
-    return f"{words} That is {_num(points)} point{'s' if points != 1 else ''} towards “{pole}”."
+    # A fractional count takes the plural form ("2.5 points").
+    return ngettext(
+        "You started at {start} ({start_label}) and now place yourself at {end} ({end_label}). "
+        "That is {points} point towards “{pole}”.",
+        "You started at {start} ({start_label}) and now place yourself at {end} ({end_label}). "
+        "That is {points} points towards “{pole}”.",
+        int(points) if points.is_integer() else 2,
+    ).format(**places, points=_num(points), pole=pole)
 
 
 def _num(value: float) -> str:
-    """A number as people write it: 6, 6.5."""
-    return f"{value:g}"
+    """A number as the active language writes it: 6, 6.5."""
+    return format_number(value, digits=2)

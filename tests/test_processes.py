@@ -186,7 +186,7 @@ def test_purge_finds_the_database_in_the_environment_and_hides_its_password(
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert f"deleted room {code} (To delete, 1 participants)" in done.stdout
+    assert f"deleted room {code} (To delete, 1 participant)" in done.stdout
     assert "postgres:***@" in done.stdout
     assert "s3cret" not in done.stdout + done.stderr
     with open_store(postgres_url) as store:

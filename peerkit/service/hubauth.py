@@ -27,6 +27,7 @@ import tornado.web
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.services.auth import check_scopes as _check_scopes
 
+from .. import i18n
 from ..config import missing
 from .base import CODE, PAGE_CSP, ApiError, BaseHandler, set_security_headers
 
@@ -36,7 +37,8 @@ log = logging.getLogger(__name__)
 FACILITATE_SCOPE = "custom:peerkit:facilitate"
 #: What the hub must hand the service, as it does for every service it runs.
 REQUIRED_ENVIRONMENT = ("JUPYTERHUB_API_TOKEN", "JUPYTERHUB_API_URL", "JUPYTERHUB_CLIENT_ID")
-DEFAULT_TITLE = "Peer support workshop"
+#: A new room's title when the facilitator leaves it empty (translated where shown).
+DEFAULT_TITLE = i18n.N_("Peer support workshop")
 
 
 class HubFacilitators:
@@ -126,10 +128,13 @@ class HubFacilitators:
 # --------------------------------------------------------------------------- pages
 
 
-def page(title: str, body: str) -> bytes:
-    """A plain page in the participant page's style: no script, so nothing for the CSP to stop."""
+def page(title: str, body: str, t: i18n.Translator | None = None) -> bytes:
+    """A plain page in the participant page's style: no script, so nothing for the CSP to stop.
+    ``t`` gives the page's language (default: English)."""
+    t = t or i18n.translator(i18n.DEFAULT_LANGUAGE)
+    skip = t.gettext("Skip to content")
     return f"""<!doctype html>
-<html lang="en">
+<html lang="{_e(t.language.replace("_", "-"))}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -140,7 +145,7 @@ def page(title: str, body: str) -> bytes:
 <link rel="stylesheet" href="static/app.css">
 </head>
 <body>
-<a class="skip" href="#main">Skip to content</a>
+<a class="skip" href="#main">{_e(skip)}</a>
 <header class="bar"><p class="brand">peerkit</p></header>
 <main id="main" tabindex="-1">
 {body}
@@ -157,6 +162,19 @@ class FacilitatePage(HubOAuthenticated, BaseHandler):  # type: ignore[misc]
         self.facilitators = facilitators
         self.hub_auth = facilitators.auth
 
+    @property
+    def t(self) -> i18n.Translator:
+        """The page's words: the service's language (its ``language`` setting), else English.
+        A page serves one request, so it asks for a translator and never sets the process's
+        language."""
+        language = self.settings.get("language") or getattr(
+            self.settings.get("peerkit"), "language", None
+        )
+        try:
+            return i18n.translator(language or i18n.DEFAULT_LANGUAGE)
+        except i18n.UnknownLanguageError:
+            return i18n.translator(i18n.DEFAULT_LANGUAGE)
+
     async def prepare(self) -> None:
         self.set_header("Content-Security-Policy", PAGE_CSP)
         if self.request.method == "POST":
@@ -169,61 +187,99 @@ class FacilitatePage(HubOAuthenticated, BaseHandler):  # type: ignore[misc]
             return
         reason = self.facilitators.refusal(model)
         if reason:
-            self._finish_page(403, "Not a facilitator", f'<p class="error">{_e(reason)}.</p>')
+            title = self.t.gettext("Not a facilitator")
+            self._finish_page(403, title, f'<p class="error">{_e(reason)}.</p>')
 
     def get(self) -> None:
+        t = self.t
         name = self.current_user["name"]
+        start = _e(t.gettext("Start a room"))
+        room_title = _e(t.gettext("Room title"))
+        signed_in = t.gettext(
+            "Signed in to the hub as {name}. Your name is not kept with the room."
+        ).format(name=name)
         self._finish_page(
             200,
-            "Start a room",
+            t.gettext("Start a room"),
             f"""<section class="card" aria-labelledby="start-h">
-<h1 id="start-h">Start a room</h1>
-<p class="hint">Signed in to the hub as {_e(name)}. Your name is not kept with the room.</p>
+<h1 id="start-h">{start}</h1>
+<p class="hint">{_e(signed_in)}</p>
 <form method="post" action="facilitate">
 {self.xsrf_form_html()}
-<label for="title">Room title</label>
+<label for="title">{room_title}</label>
 <input id="title" class="field" name="title" type="text" maxlength="200"
-       value="{_e(DEFAULT_TITLE)}" autocomplete="off">
-<button type="submit" class="primary">Start a room</button>
+       value="{_e(t.gettext(DEFAULT_TITLE))}" autocomplete="off">
+<button type="submit" class="primary">{start}</button>
 </form>
 </section>""",
         )
 
     async def post(self) -> None:
-        title = " ".join(self.get_body_argument("title", "").split())[:200] or DEFAULT_TITLE
+        t = self.t
+        title = " ".join(self.get_body_argument("title", "").split())[:200] or t.gettext(
+            DEFAULT_TITLE
+        )
         created = await self.call(self.store.create_room, title, language=self.service.language)
         code, key = created.room.code, created.facilitator_key
         join_url = self.join_url(code)
         presenter_url = self.presenter_url(code, created.presenter_token)
         log.info("a hub facilitator started room %s", code)
+        # The sentences are escaped, then their placeholders filled with markup of our own.
+        ready = _e(t.gettext("Room {code} is ready")).format(
+            code=f'<span class="big-code">{_e(code)}</span>'
+        )
+        join = _e(
+            t.gettext(
+                "Participants join at {link}, or type the code {code} in {call} in a notebook "
+                "on the hub."
+            )
+        ).format(
+            link=f'<a href="{_e(join_url)}">{_e(join_url)}</a>',
+            code=f"<strong>{_e(code)}</strong>",
+            call=f'<code>peerkit.connect("{_e(code)}")</code>',
+        )
+        qr_alt = t.gettext("QR code for {url}").format(url=join_url)
+        projector = _e(
+            t.gettext(
+                "For the projector, the room's screen: {link}open the presenter display{end} "
+                "(it shows only what the whole room may see)."
+            )
+        ).format(link=f'<a href="{_e(presenter_url)}" target="_blank" rel="noopener">', end="</a>")
+        key_heading = t.gettext("The facilitator key")
+        key_note = t.gettext(
+            "This key is shown once. Keep it to run this room's workshop notebooks as its "
+            "facilitator:"
+        )
+        own_room = _e(
+            t.gettext(
+                "A notebook on the hub that calls {call} without a code starts (and afterwards "
+                "resumes) a room of its own instead."
+            )
+        ).format(call="<code>peerkit.connect()</code>")
+        another = t.gettext("Start another room")
         self._finish_page(
             200,
-            f"Room {code}",
+            t.gettext("Room {code}").format(code=code),
             f"""<section class="card" aria-labelledby="room-h">
-<h1 id="room-h">Room <span class="big-code">{_e(code)}</span> is ready</h1>
+<h1 id="room-h">{ready}</h1>
 <p>{_e(title)}</p>
-<p>Participants join at <a href="{_e(join_url)}">{_e(join_url)}</a>,
-or type the code <strong>{_e(code)}</strong> in <code>peerkit.connect("{_e(code)}")</code>
-in a notebook on the hub.</p>
-<p><img class="qr" src="{_qr(join_url)}" alt="QR code for {_e(join_url)}"></p>
-<p>For the projector, the room's screen:
-<a href="{_e(presenter_url)}" target="_blank" rel="noopener">open the presenter display</a>
-(it shows only what the whole room may see).</p>
+<p>{join}</p>
+<p><img class="qr" src="{_qr(join_url)}" alt="{_e(qr_alt)}"></p>
+<p>{projector}</p>
 </section>
 <section class="card" aria-labelledby="key-h">
-<h2 id="key-h">The facilitator key</h2>
-<p>This key is shown once. Keep it to run this room's workshop notebooks as its facilitator:</p>
+<h2 id="key-h">{_e(key_heading)}</h2>
+<p>{_e(key_note)}</p>
 <p><code>peerkit.connect("{_e(code)}", facilitator_key="{_e(key)}")</code></p>
-<p class="hint">A notebook on the hub that calls <code>peerkit.connect()</code> without a code
-starts (and afterwards resumes) a room of its own instead.</p>
+<p class="hint">{own_room}</p>
 </section>
-<p><a href="facilitate">Start another room</a></p>""",
+<p><a href="facilitate">{_e(another)}</a></p>""",
         )
 
     def _finish_page(self, status: int, title: str, body: str) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(page(title, body))
+        self.finish(page(title, body, self.t))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -232,13 +288,16 @@ starts (and afterwards resumes) a room of its own instead.</p>
         elif isinstance(exc, tornado.web.HTTPError) and exc.log_message:
             message = exc.log_message % exc.args if exc.args else exc.log_message
         else:
-            message = "the poll service hit a problem; please try again"
+            message = self.t.gettext("the poll service hit a problem; please try again")
         if status_code == 403 and "xsrf" in message.lower():
-            message = "the form had expired; open the facilitator page again and resubmit"
+            message = self.t.gettext(
+                "the form had expired; open the facilitator page again and resubmit"
+            )
+        back = self.t.gettext("Back")
         self._finish_page(
             status_code,
-            "Something went wrong",
-            f'<p class="error">{_e(message)}.</p><p><a href="facilitate">Back</a></p>',
+            self.t.gettext("Something went wrong"),
+            f'<p class="error">{_e(message)}.</p><p><a href="facilitate">{_e(back)}</a></p>',
         )
 
 

@@ -48,7 +48,10 @@ def screen_view(store: Store, code: str) -> dict:
             view["shift"] = _shift(store, room.code, question)
             if view["shift"] is not None:
                 view["pre_post"] = pre_post_view(
-                    record.question, view["shift"], min_group=room.min_group
+                    record.question,
+                    view["shift"],
+                    min_group=room.min_group,
+                    language=room.language,
                 )
     return view
 

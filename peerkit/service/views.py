@@ -67,7 +67,9 @@ def room_view(store: Store, code: str) -> tuple[dict, QuestionRecord | None]:
     if results.tally is not None:
         shared["results"] = results.tally.as_dict()
         if record.question.kind != "text":  # drawn by the shared chart.js on the page
-            shared["results"]["view"] = chart_view(record.question, results.tally)
+            shared["results"]["view"] = chart_view(
+                record.question, results.tally, language=found.language
+            )
         if results.approved is not None:
             shared["results"]["reflections"] = list(results.approved)
     return shared, record

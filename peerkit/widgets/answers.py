@@ -18,6 +18,7 @@ import traitlets
 
 from ..chartview import fmt
 from ..client import ClientError, ServiceUnavailable, Session
+from ..i18n import _, format_number, ngettext
 from ..model import PASS, ChoiceQuestion, ScaleQuestion, TextQuestion
 from ..watcher import QuestionState, Update
 from .common import PASS_LABEL, StatusLine, close_tree, header, text
@@ -29,11 +30,14 @@ log = logging.getLogger(__name__)
 def facilitator_words(question: QuestionState | None) -> tuple[str, str]:
     """What the facilitator's line under a question says about its state."""
     if question is None or question.state == "draft":
-        return "info", "Not opened yet: participants can answer once you open it."
-    shown = "results shown to participants" if question.revealed else "results hidden"
+        return "info", _("Not opened yet: participants can answer once you open it.")
     if question.state == "open":
-        return "ok", f"Open: participants are answering · {shown}."
-    return "closed", f"Closed · {shown}."
+        if question.revealed:
+            return "ok", _("Open: participants are answering · results shown to participants.")
+        return "ok", _("Open: participants are answering · results hidden.")
+    if question.revealed:
+        return "closed", _("Closed · results shown to participants.")
+    return "closed", _("Closed · results hidden.")
 
 
 class _AnswerWidget(w.VBox):
@@ -55,14 +59,16 @@ class _AnswerWidget(w.VBox):
         self.status = StatusLine()
         self.controls = w.HBox()
         self.submit = w.Button(
-            description="Submit answer",
+            description=_("Submit answer"),
             icon="check",
-            tooltip="Save your answer",
+            tooltip=_("Save your answer"),
             layout=w.Layout(width="auto"),
         )
         self.submit.on_click(lambda _b: self._submit(self.value()))
         self.pass_button = w.Button(
-            description=PASS_LABEL, tooltip="Skip this question", layout=w.Layout(width="auto")
+            description=_(PASS_LABEL),
+            tooltip=_("Skip this question"),
+            layout=w.Layout(width="auto"),
         )
         self.pass_button.on_click(lambda _b: self._submit(PASS))
         self._question: QuestionState | None = None
@@ -76,7 +82,7 @@ class _AnswerWidget(w.VBox):
         if session.mode == "solo":
             self._load()
         else:
-            self.status.show("wait", "Connecting to the room…")
+            self.status.show("wait", _("Connecting to the room…"))
         if session.mode != "solo" or session.is_facilitator:
             self._subscription = session.watcher.subscribe(self.show, content_id, tag)
 
@@ -84,7 +90,9 @@ class _AnswerWidget(w.VBox):
         """The answer controls as the facilitator sees them: disabled, as a preview."""
         for control in controls:
             control.disabled = True
-        note = "<p><em>Preview: participants answer on their own devices.</em></p>"
+        note = "<p><em>{}</em></p>".format(
+            text(_("Preview: participants answer on their own devices."))
+        )
         return [w.HTML(note), *controls]
 
     def value(self) -> object:  # pragma: no cover - each widget defines its own
@@ -101,14 +109,14 @@ class _AnswerWidget(w.VBox):
         """The watcher's news about this question: its state, and for a participant their
         earlier answer the first time the question is seen."""
         if update.error:
-            self.status.show("error", f"{update.error} Reconnecting…")
+            self.status.show("error", _("{error} Reconnecting…").format(error=update.error))
             return
         question = self._question = update.question
         if self.watching:
             self.status.show(*facilitator_words(question))
             return
         if question is None or question.state == "draft":
-            self.status.show("wait", "Waiting for the facilitator to open this question.")
+            self.status.show("wait", _("Waiting for the facilitator to open this question."))
             return
         self.set_closed(question.state == "closed")
         if self._loaded != question.id and self.session.mode != "solo":
@@ -148,17 +156,17 @@ class _AnswerWidget(w.VBox):
         if previous is not None:
             self.submitted = previous
             self.show_answer(previous)
-            self.submit.description = "Change answer"
+            self.submit.description = _("Change answer")
         if not self.closed:
             self._say_open()
 
     def _say_open(self) -> None:
         if self.submitted is not None:
             self.status.show(
-                "ok", "Your answer is saved. You can change it while the question is open."
+                "ok", _("Your answer is saved. You can change it while the question is open.")
             )
         else:
-            self.status.show("info", "The question is open: choose your answer and submit.")
+            self.status.show("info", _("The question is open: choose your answer and submit."))
 
     def _load(self) -> None:
         """Solo and rehearsal: the earlier answer and the question's state, read in process."""
@@ -169,7 +177,7 @@ class _AnswerWidget(w.VBox):
             info.id, info.source, info.tag, info.state, info.revealed, info.version
         )
         if info.state == "draft":  # a rehearsal question the console has not opened yet
-            self.status.show("wait", "Waiting for the facilitator to open this question.")
+            self.status.show("wait", _("Waiting for the facilitator to open this question."))
             return
         self._remember(self.session.my_answer(info.id))
         self.set_closed(info.state == "closed")
@@ -181,7 +189,7 @@ class _AnswerWidget(w.VBox):
         for control in (*self._controls(), self.submit, self.pass_button):
             control.disabled = closed or self.watching
         if closed:
-            self.status.show("closed", "This question is closed.")
+            self.status.show("closed", _("This question is closed."))
 
     # -- answering ------------------------------------------------------------------------------
     def _question_id(self) -> int | None:
@@ -195,38 +203,46 @@ class _AnswerWidget(w.VBox):
 
     def _submit(self, answer: object) -> None:
         if answer is None:
-            self.status.show("info", "Choose an answer first, or pass.")
+            self.status.show("info", _("Choose an answer first, or pass."))
             return
         try:
             question_id = self._question_id()
             if question_id is None:
                 self.status.show(
                     "wait",
-                    "The facilitator has not opened this question yet. "
-                    "Try again when it is on screen.",
+                    _(
+                        "The facilitator has not opened this question yet. "
+                        "Try again when it is on screen."
+                    ),
                 )
                 return
             stored = self.session.respond(question_id, answer)
         except ServiceUnavailable:
             self.status.show(
                 "error",
-                "The poll service can't be reached right now, so your answer was not sent. "
-                "Try again in a moment.",
+                _(
+                    "The poll service can't be reached right now, so your answer was not sent. "
+                    "Try again in a moment."
+                ),
             )
             return
         except ClientError as exc:
             if exc.code == "question_closed":
                 self.set_closed(True)
-                self.status.show("closed", "This question is closed. " + exc.message)
+                self.status.show(
+                    "closed", _("This question is closed. {reason}").format(reason=exc.message)
+                )
             else:
                 self.status.show("error", exc.message)
             return
         self.submitted = stored
-        self.submit.description = "Change answer"
-        shown = PASS_LABEL if stored == PASS else self.describe_answer(stored)
+        self.submit.description = _("Change answer")
+        shown = _(PASS_LABEL) if stored == PASS else self.describe_answer(stored)
         self.status.show(
             "ok",
-            f"Saved: {shown.rstrip('.')}. You can change your answer while the question is open.",
+            _("Saved: {answer}. You can change your answer while the question is open.").format(
+                answer=shown.rstrip(".")
+            ),
         )
 
     def describe_answer(self, answer: object) -> str:
@@ -259,8 +275,8 @@ class ScenarioVote(_AnswerWidget):
         if not isinstance(question, ChoiceQuestion):
             raise TypeError(f"{scenario_id!r} is not a scenario")
         self.options = ChoiceInput(
-            options=[(o.text, o.id) for o in question.options] + [(PASS_LABEL, PASS)],
-            description="Your answer",
+            options=[(o.text, o.id) for o in question.options] + [(_(PASS_LABEL), PASS)],
+            description=_("Your answer"),
         )
         super().__init__(session, scenario_id, tag, **kwargs)
         self.options.on_submit(lambda: self._submit(self.value()))
@@ -309,10 +325,10 @@ class AutonomySlider(_AnswerWidget):
             min=question.min,
             max=question.max,
             step=question.step,
-            low=f"{fmt(question.min)}: {question.low_label}",
-            high=f"{fmt(question.max)}: {question.high_label}",
-            description="Your position",
-            valuetext="Not answered yet",
+            low=_("{value}: {label}").format(value=fmt(question.min), label=question.low_label),
+            high=_("{value}: {label}").format(value=fmt(question.max), label=question.high_label),
+            description=_("Your position"),
+            valuetext=_("Not answered yet"),
         )
         self.anchor = StatusLine()
         super().__init__(session, scale_id, tag, **kwargs)
@@ -341,9 +357,11 @@ class AutonomySlider(_AnswerWidget):
     def _show_anchor(self) -> None:
         assert isinstance(self.question, ScaleQuestion)
         if not self.answered:
-            self.anchor.show("info", "Not answered yet: move the slider to where you stand.")
+            self.anchor.show("info", _("Not answered yet: move the slider to where you stand."))
         else:
-            words = f"{fmt(self.slider.value)}: {self.question.anchor_for(self.slider.value)}"
+            words = _("{value}: {label}").format(
+                value=fmt(self.slider.value), label=self.question.anchor_for(self.slider.value)
+            )
             self.slider.valuetext = words
             self.anchor.show("", words)
 
@@ -364,7 +382,10 @@ class AutonomySlider(_AnswerWidget):
 
     def describe_answer(self, answer: object) -> str:
         assert isinstance(self.question, ScaleQuestion)
-        return f"{fmt(answer)} ({self.question.anchor_for(float(answer))})"  # type: ignore[arg-type]
+        return _("{value} ({label})").format(
+            value=fmt(answer),
+            label=self.question.anchor_for(float(answer)),  # type: ignore[arg-type]
+        )
 
 
 class ReflectionBox(_AnswerWidget):
@@ -376,8 +397,8 @@ class ReflectionBox(_AnswerWidget):
         if not isinstance(question, TextQuestion):
             raise TypeError(f"{prompt_id!r} is not a reflection prompt")
         self.text = w.Textarea(
-            placeholder="Write a few words, or pass",
-            description="Your reflection",
+            placeholder=_("Write a few words, or pass"),
+            description=_("Your reflection"),
             layout=w.Layout(width="90%", height="6em"),
             style={"description_width": "initial"},
         )
@@ -390,10 +411,16 @@ class ReflectionBox(_AnswerWidget):
             header(question.title, question.prompt),
             *answer,
             w.HTML(
-                "<p><em>Your reflection stays on this computer; nobody else reads it.</em></p>"
-                if session.mode == "solo" and not session.is_facilitator
-                else "<p><em>The facilitator reads reflections first; one is shown to the group "
-                "only if the facilitator approves it, and never with your name.</em></p>"
+                "<p><em>{}</em></p>".format(
+                    text(_("Your reflection stays on this computer; nobody else reads it."))
+                    if session.mode == "solo" and not session.is_facilitator
+                    else text(
+                        _(
+                            "The facilitator reads reflections first; one is shown to the group "
+                            "only if the facilitator approves it, and never with your name."
+                        )
+                    )
+                )
             ),
             w.HBox([self.submit, self.pass_button]),
             self.controls,
@@ -404,9 +431,17 @@ class ReflectionBox(_AnswerWidget):
         assert isinstance(self.question, TextQuestion)
         used = len(self.text.value.strip())
         over = used > self.question.max_length
-        self.count.value = (
-            f"<p>{used} of {self.question.max_length} characters{' — too long' if over else ''}</p>"
-        )
+        limit = self.question.max_length
+        if over:
+            words = ngettext(
+                "{used} of {limit} character — too long",
+                "{used} of {limit} characters — too long",
+                limit,
+            )
+        else:
+            words = ngettext("{used} of {limit} character", "{used} of {limit} characters", limit)
+        words = words.format(used=format_number(used), limit=format_number(limit))
+        self.count.value = f"<p>{text(words)}</p>"
 
     def _controls(self) -> list[w.Widget]:
         return [self.text]
@@ -419,4 +454,4 @@ class ReflectionBox(_AnswerWidget):
             self.text.value = str(answer)
 
     def describe_answer(self, answer: object) -> str:
-        return "your reflection"
+        return _("your reflection")

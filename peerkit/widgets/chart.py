@@ -12,6 +12,7 @@ import traitlets
 from .. import i18n
 from ..chartview import chart_state, chart_view, pre_post_view
 from ..client import ClientError, Session
+from ..i18n import N_, _, format_number, ngettext
 from ..model import ScaleQuestion, Tally
 from ..model import tally as make_tally
 from ..watcher import QuestionState, Update
@@ -19,7 +20,17 @@ from .common import STATIC
 
 log = logging.getLogger(__name__)
 
-STATE_WORDS = {"draft": "Not opened yet", "open": "Open", "closed": "Closed"}
+#: A question's state in words (translated where shown).
+STATE_WORDS = {"draft": N_("Not opened yet"), "open": N_("Open"), "closed": N_("Closed")}
+#: Separates the independent parts of a status line ("Open · results hidden · 3 responses").
+SEPARATOR = " · "
+
+
+def responses_words(total: int) -> str:
+    """How many responded, in words."""
+    return ngettext("{count} response", "{count} responses", total).format(
+        count=format_number(total)
+    )
 
 
 class ChartWidget(anywidget.AnyWidget):
@@ -43,13 +54,13 @@ def question_status(question: QuestionState | None, tally: Tally | None, facilit
     """The short line above a chart: the question's state, and for the facilitator whether
     participants see the results and how many responded."""
     if question is None:
-        return STATE_WORDS["draft"]
-    words = STATE_WORDS[question.state]
+        return _(STATE_WORDS["draft"])
+    words = _(STATE_WORDS[question.state])
     if not facilitator or question.state == "draft":
         return words
-    seen = "shown to participants" if question.revealed else "hidden from participants"
+    seen = _("shown to participants") if question.revealed else _("hidden from participants")
     total = tally.total if tally is not None else 0
-    return f"{words} · {seen} · {total} {'response' if total == 1 else 'responses'}"
+    return SEPARATOR.join([words, seen, responses_words(total)])
 
 
 class LivePollChart(ChartWidget):
@@ -90,7 +101,7 @@ class LivePollChart(ChartWidget):
         self._subscription = (
             session.watcher.subscribe(self.show, content_id, self.tag) if follow else None
         )
-        self._set(chart_view(self.question, None, state="waiting", status="Connecting…"))
+        self._set(chart_view(self.question, None, state="waiting", status=_("Connecting…")))
         if session.mode == "solo":  # read in process: nothing waits on a network
             self.refresh()
 
@@ -118,7 +129,8 @@ class LivePollChart(ChartWidget):
     def show(self, update: Update) -> None:
         """Draw an update from the watcher (also what :meth:`refresh` draws)."""
         if update.error:
-            self._set({**self.view, "status": f"⚠ {update.error} Reconnecting…"})
+            status = _("{error} Reconnecting…").format(error=update.error)
+            self._set({**self.view, "status": f"⚠ {status}"})
             return
         if self.compare:
             self._show_compare(update)
@@ -204,7 +216,7 @@ class LivePollChart(ChartWidget):
                 self.question,
                 comparison,
                 min_group=results.min_group if results is not None else None,
-                status="Before and after the workshop",
+                status=_("Before and after the workshop"),
             )
         )
 

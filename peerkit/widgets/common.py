@@ -9,8 +9,11 @@ import anywidget
 import ipywidgets as w
 import traitlets
 
+from ..i18n import N_
+
 STATIC = Path(__file__).resolve().parent.parent / "static"
-PASS_LABEL = "Pass / prefer not to say"  # noqa: S105 - a label
+#: The pass option's label (translated where shown).
+PASS_LABEL = N_("Pass / prefer not to say")
 
 ICONS = {"ok": "✓", "error": "⚠", "closed": "■", "info": "ℹ", "wait": "…", "": ""}
 

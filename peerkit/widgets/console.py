@@ -19,7 +19,9 @@ import traitlets
 from .. import i18n
 from ..agenda import module_questions
 from ..client import ClientError, QuestionInfo, Results, Session
+from ..i18n import N_, _, format_number, ngettext
 from ..watcher import Subscription, Update
+from .chart import SEPARATOR, STATE_WORDS, responses_words
 from .common import StatusLine, text
 
 log = logging.getLogger(__name__)
@@ -27,14 +29,28 @@ log = logging.getLogger(__name__)
 #: Reflections listed for moderation at once; the rest wait their turn.
 MODERATION_ROWS = 5
 
+#: The console's buttons: (action, label, tooltip), translated where shown.
+BUTTONS = (
+    ("open", N_("Open"), N_("Start taking answers")),
+    ("close", N_("Close"), N_("Stop taking answers")),
+    ("reveal", N_("Reveal"), N_("Show the results to participants")),
+    ("hide", N_("Hide"), N_("Hide the results from participants")),
+    ("reset", N_("Reset…"), N_("Delete this question's answers and start again")),
+    ("next", N_("Next question"), N_("Move to the next question of this module")),
+)
+
 
 class _ModerationRow(w.HBox):
     """One reflection waiting for moderation, with Approve and Reject (reused for others)."""
 
     def __init__(self, console: FacilitatorConsole) -> None:
         self.quote = w.HTML()
-        self.approve = w.Button(description="Approve", tooltip="Show this reflection to the group")
-        self.reject = w.Button(description="Reject", tooltip="Keep this reflection off the screen")
+        self.approve = w.Button(
+            description=_("Approve"), tooltip=_("Show this reflection to the group")
+        )
+        self.reject = w.Button(
+            description=_("Reject"), tooltip=_("Keep this reflection off the screen")
+        )
         super().__init__([self.quote, self.approve, self.reject])
         self.response_id: int | None = None
         self.approve.on_click(lambda _b: console.moderate(self.response_id, True))
@@ -58,27 +74,21 @@ class FacilitatorConsole(w.VBox):
     def __init__(self, session: Session, module: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not session.is_facilitator:
-            raise PermissionError("the facilitator console needs the facilitator's key")
+            raise PermissionError(_("the facilitator console needs the facilitator's key"))
         self.session = session
         agenda = module_questions(session.content, module) if module is not None else []
         items = [(item.label, item.key) for item in agenda]
         self.picker = w.Dropdown(
-            options=items, description="Question", style={"description_width": "initial"}
+            options=items, description=_("Question"), style={"description_width": "initial"}
         )
         self.buttons = {
-            name: w.Button(description=label, tooltip=tip)
-            for name, label, tip in [
-                ("open", "Open", "Start taking answers"),
-                ("close", "Close", "Stop taking answers"),
-                ("reveal", "Reveal", "Show the results to participants"),
-                ("hide", "Hide", "Hide the results from participants"),
-                ("reset", "Reset…", "Delete this question's answers and start again"),
-                ("next", "Next question", "Move to the next question of this module"),
-            ]
+            name: w.Button(description=_(label), tooltip=_(tip)) for name, label, tip in BUTTONS
         }
         for name, button in self.buttons.items():
             button.on_click(lambda _b, name=name: self.do(name))
-        self.confirm_reset = w.Button(description="Yes, delete its answers", button_style="danger")
+        self.confirm_reset = w.Button(
+            description=_("Yes, delete its answers"), button_style="danger"
+        )
         self.confirm_reset.layout.display = "none"
         self.confirm_reset.on_click(lambda _b: self.do("reset", confirmed=True))
         self.state_label = StatusLine()
@@ -87,10 +97,10 @@ class FacilitatorConsole(w.VBox):
         self.qr = w.HTML()
         self.flagged = w.HTML()
         self.rows = [_ModerationRow(self) for _ in range(MODERATION_ROWS)]
-        self.waiting = w.HTML("<p>No reflections waiting.</p>")
+        self.waiting = w.HTML("<p>{}</p>".format(text(_("No reflections waiting."))))
         self.moderation = w.VBox([self.flagged, *self.rows, self.waiting])
         self.private = w.Accordion(
-            children=[self.moderation], titles=("Reflections to moderate (private)",)
+            children=[self.moderation], titles=(_("Reflections to moderate (private)"),)
         )
         self.private.selected_index = None
         self.children = [
@@ -118,27 +128,43 @@ class FacilitatorConsole(w.VBox):
         if session.join_url:
             png = io.BytesIO()
             segno.make(session.join_url, error="m").save(png, kind="png", scale=5, border=2)
+            alt = _("QR code that opens {url}").format(url=session.join_url)
             self.qr.value = (
-                f'<img width="160" alt="QR code that opens {text(session.join_url)}" '
+                f'<img width="160" alt="{text(alt)}" '
                 f'src="data:image/png;base64,{base64.b64encode(png.getvalue()).decode()}">'
             )
+            # The translated sentences hold a link: the words are escaped, the markup is ours.
             presenter = (
-                f"<br><a href='{text(session.presenter_url)}' target='_blank' rel='noopener'>"
-                "Open the presenter display</a> (a new window: put it on the projector)"
+                "<br>"
+                + text(
+                    _(
+                        "{link}Open the presenter display{end} "
+                        "(a new window: put it on the projector)"
+                    )
+                ).format(
+                    link=f"<a href='{text(session.presenter_url)}' target='_blank' rel='noopener'>",
+                    end="</a>",
+                )
                 if session.presenter_url
                 else ""
             )
-            self.room_label.value = (
-                f"<p>Room code <strong style='font-size:1.6em'>{text(session.room)}</strong><br>"
-                f"Join at <a href='{text(session.join_url)}'>{text(session.join_url)}</a>"
-                f"{presenter}</p>"
+            code = text(_("Room code {code}")).format(
+                code=f"<strong style='font-size:1.6em'>{text(session.room)}</strong>"
             )
+            join = text(_("Join at {url}")).format(
+                url=f"<a href='{text(session.join_url)}'>{text(session.join_url)}</a>"
+            )
+            self.room_label.value = f"<p>{code}<br>{join}{presenter}</p>"
         else:
             self.qr.layout.display = "none"
-            self.room_label.value = "<p>Rehearsal room on this computer (no one else can join).</p>"
+            self.room_label.value = "<p>{}</p>".format(
+                text(_("Rehearsal room on this computer (no one else can join)."))
+            )
         # the room's language, in its own name (the participants' pages show themselves in it)
-        self.room_label.value += f"<p>🌐 {text(i18n.language_name(session.language))}</p>"
-        self.count_label.value = "<p>Connecting to the room…</p>"
+        self.room_label.value += "<p>{}</p>".format(
+            text(_("Language: {language}").format(language=i18n.language_name(session.language)))
+        )
+        self.count_label.value = "<p>{}</p>".format(text(_("Connecting to the room…")))
 
     def refresh(self) -> None:
         """Show the room as it is now (solo and rehearsal sessions read it in process)."""
@@ -147,34 +173,39 @@ class FacilitatorConsole(w.VBox):
 
     def _room_changed(self, update: Update) -> None:
         if update.error:
-            self.count_label.value = f"<p>⚠ {text(update.error)} Reconnecting…</p>"
+            message = _("{error} Reconnecting…").format(error=update.error)
+            self.count_label.value = f"<p>⚠ {text(message)}</p>"
             return
         room = update.room
         if room is not None and room.participants is not None:
             self.participants = room.participants
             joined = room.participants
-            who = "participant has" if joined == 1 else "participants have"
-            self.count_label.value = f"<p>{joined} {who} joined.</p>"
+            words = ngettext(
+                "{count} participant has joined.", "{count} participants have joined.", joined
+            ).format(count=format_number(joined))
+            self.count_label.value = f"<p>{text(words)}</p>"
 
     def _question_changed(self, update: Update) -> None:
         if update.error:
-            self.state_label.show("error", f"{update.error} Reconnecting…")
+            self.state_label.show("error", _("{error} Reconnecting…").format(error=update.error))
             return
         question, results = update.question, update.results
         if question is None:
-            self.state_label.show("info", "Not opened yet · results hidden from participants")
+            self.state_label.show(
+                "info",
+                SEPARATOR.join([_(STATE_WORDS["draft"]), _("results hidden from participants")]),
+            )
             self._show_reflections(None)
             return
-        state = {"draft": "Not opened yet", "open": "Open", "closed": "Closed"}[question.state]
+        state = _(STATE_WORDS[question.state])
         shown = (
-            "results shown to participants"
+            _("results shown to participants")
             if question.revealed
-            else "results hidden from participants"
+            else _("results hidden from participants")
         )
         tally = results.tally if results is not None else None
         total = tally.total if tally is not None else 0
-        noun = "response" if total == 1 else "responses"
-        self.state_label.show("info", f"{state} · {shown} · {total} {noun}")
+        self.state_label.show("info", SEPARATOR.join([state, shown, responses_words(total)]))
         self._show_reflections(results)
 
     def _show_reflections(self, results: Results | None) -> None:
@@ -190,25 +221,40 @@ class FacilitatorConsole(w.VBox):
                 for r in self.session.content.safety.resources_for(active())
             )
             quotes = "".join(f"<blockquote>{text(r['text'])}</blockquote>" for r in flagged)
+            count = len(flagged)
+            warning = ngettext(
+                "{count} reflection uses words that may signal crisis.",
+                "{count} reflections use words that may signal crisis.",
+                count,
+            ).format(count=format_number(count))
+            advice = ngettext(
+                "It is never shown to the group. Consider a private, gentle check-in "
+                "(a co-facilitator can help).",
+                "They are never shown to the group. Consider a private, gentle check-in "
+                "(a co-facilitator can help).",
+                count,
+            )
             self.flagged.value = (
-                f"<p><strong>{len(flagged)} reflection(s) use words that may signal crisis."
-                "</strong> They are never shown to the group. Consider a private, gentle "
-                f"check-in (a co-facilitator can help).</p><ul>{resources}</ul>{quotes}"
+                f"<p><strong>{text(warning)}</strong> {text(advice)}</p>"
+                f"<ul>{resources}</ul>{quotes}"
             )
         else:
             self.flagged.value = ""
         for row, reflection in zip(self.rows, pending + [None] * len(self.rows), strict=False):
             row.show(reflection)
         more = len(pending) - len(self.rows)
-        self.waiting.value = (
-            "<p>No reflections waiting.</p>"
-            if not pending and not flagged
-            else f"<p>{more} more waiting.</p>"
-            if more > 0
-            else ""
-        )
+        if not pending and not flagged:
+            self.waiting.value = "<p>{}</p>".format(text(_("No reflections waiting.")))
+        elif more > 0:
+            words = ngettext("{count} more waiting.", "{count} more waiting.", more)
+            self.waiting.value = f"<p>{text(words.format(count=format_number(more)))}</p>"
+        else:
+            self.waiting.value = ""
         self.private.set_title(
-            0, f"Reflections to moderate (private): {len(pending)} waiting, {len(flagged)} flagged"
+            0,
+            _("Reflections to moderate (private): {waiting} waiting, {flagged} flagged").format(
+                waiting=format_number(len(pending)), flagged=format_number(len(flagged))
+            ),
         )
 
     # -- actions -------------------------------------------------------------------------------
@@ -239,7 +285,9 @@ class FacilitatorConsole(w.VBox):
             return
         if action == "reset" and not confirmed:
             self.confirm_reset.layout.display = None
-            self.state_label.show("info", "Reset deletes this question's answers. Confirm below.")
+            self.state_label.show(
+                "info", _("Reset deletes this question's answers. Confirm below.")
+            )
             return
         room = self.session.watcher.room
         known = room.find(self.current, self.current_tag) if room is not None else None
@@ -250,9 +298,9 @@ class FacilitatorConsole(w.VBox):
             self.state_label.show("error", exc.message)
             return
         self.confirm_reset.layout.display = "none"
-        state = {"draft": "Not opened yet", "open": "Open", "closed": "Closed"}[info.state]
-        shown = "results shown to participants" if info.revealed else "results hidden"
-        self.state_label.show("info", f"{state} · {shown} · updating…")
+        state = _(STATE_WORDS[info.state])
+        shown = _("results shown to participants") if info.revealed else _("results hidden")
+        self.state_label.show("info", SEPARATOR.join([state, shown, _("updating…")]))
         self.refresh()
 
     def moderate(self, response_id: int | None, approve: bool) -> None:

@@ -14,15 +14,16 @@ import ipywidgets as w
 import traitlets
 
 from ..client import ClientError, Session
+from ..i18n import N_, _, format_number, ngettext
 from ..watcher import QuestionState, Update
 from .common import StatusLine, text
 
 #: The buttons, in order: (action, label, icon, what it does).
 ACTIONS = (
-    ("open", "Open", "play", "Start taking answers; phones and the room's screen show it"),
-    ("close", "Close", "stop", "Stop taking answers"),
-    ("reveal", "Reveal", "eye", "Show the results on the room's screen and on phones"),
-    ("hide", "Hide", "eye-slash", "Take the results off the room's screen and phones"),
+    ("open", N_("Open"), "play", N_("Start taking answers; phones and the room's screen show it")),
+    ("close", N_("Close"), "stop", N_("Stop taking answers")),
+    ("reveal", N_("Reveal"), "eye", N_("Show the results on the room's screen and on phones")),
+    ("hide", N_("Hide"), "eye-slash", N_("Take the results off the room's screen and phones")),
 )
 
 
@@ -36,18 +37,25 @@ def allowed(question: QuestionState | None) -> set[str]:
 
 def seen_by(question: QuestionState | None, answers: int) -> str:
     """Who sees what of the question now, in words for the facilitator."""
-    count = f"{answers} answer{'s' * (answers != 1)}"
     if question is None or question.state == "draft":
-        return "Not opened yet. The phones and the room's screen show nothing of it."
+        return _("Not opened yet. The phones and the room's screen show nothing of it.")
     if question.revealed:
-        return (
-            f"{count}. Revealed: the room's screen and the phones show the results "
-            "(once enough people have answered)."
+        message = ngettext(
+            "{count} answer. Revealed: the room's screen and the phones show the results "
+            "(once enough people have answered).",
+            "{count} answers. Revealed: the room's screen and the phones show the results "
+            "(once enough people have answered).",
+            answers,
         )
-    return (
-        f"{count}. Only you see the chart below; the room's screen shows the number of answers "
-        "and nothing more until you press Reveal."
-    )
+    else:
+        message = ngettext(
+            "{count} answer. Only you see the chart below; the room's screen shows the number "
+            "of answers and nothing more until you press Reveal.",
+            "{count} answers. Only you see the chart below; the room's screen shows the number "
+            "of answers and nothing more until you press Reveal.",
+            answers,
+        )
+    return message.format(count=format_number(answers))
 
 
 class QuestionControls(w.VBox):
@@ -62,14 +70,14 @@ class QuestionControls(w.VBox):
         self.session, self.content_id, self.tag = session, content_id, tag
         self.buttons: dict[str, w.Button] = {}
         for action, label, icon, tip in ACTIONS:
-            button = w.Button(description=label, icon=icon, tooltip=tip)
+            button = w.Button(description=_(label), icon=icon, tooltip=_(tip))
             button.on_click(lambda _b, action=action: self.do(action))
             self.buttons[action] = button
         self.seen = w.HTML()
         self.status = StatusLine()
         self._question: QuestionState | None = None
         self.children = [
-            w.HTML("<p><strong>Run this question</strong></p>"),
+            w.HTML("<p><strong>{}</strong></p>".format(text(_("Run this question")))),
             w.HBox(list(self.buttons.values())),
             self.seen,
             self.status,
@@ -82,7 +90,7 @@ class QuestionControls(w.VBox):
     def show(self, update: Update) -> None:
         """The watcher's news about this question."""
         if update.error:
-            self.status.show("error", f"{update.error} Reconnecting…")
+            self.status.show("error", _("{error} Reconnecting…").format(error=update.error))
             return
         if self.status.kind == "error":
             self.status.show("", "")
