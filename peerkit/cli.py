@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from . import __version__, i18n
 from .content import ContentError
 from .i18n import UnknownLanguageError, _, check_language, format_number, languages, ngettext
 from .store import StoreError, database_location, display_location
@@ -475,6 +475,15 @@ def _workshops_dir() -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Messages in the language asked for (lab, serve) or set for this machine
+    # ($PEERKIT_LANGUAGE); `peerkit lab` switches to its room's language once it has one.
+    from .config import environment
+
+    try:
+        i18n.use(getattr(args, "language", None) or environment().language)
+    except UnknownLanguageError as exc:
+        print(f"peerkit: $PEERKIT_LANGUAGE: {exc}", file=sys.stderr)
+        return 2
     if getattr(args, "jupyter_args", None) and args.jupyter_args[0] == "--":
         args.jupyter_args = args.jupyter_args[1:]
     return args.run(args)

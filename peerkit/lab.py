@@ -28,9 +28,10 @@ import sys
 import time
 from pathlib import Path
 
+from . import i18n
 from .client import _http
 from .config import data_home, environment
-from .i18n import _, format_number, language_name
+from .i18n import N_, _, format_number, language_name
 from .resume import kept_room
 
 SERVICE_LINE = re.compile(r"listening on (http://\S+)")
@@ -181,9 +182,23 @@ def quiet_lab_config(home: Path) -> Path:
     return folder
 
 
+#: Every label of the start-up block, to line their values up in the room's language.
+LABELS = (
+    N_("Room code"),
+    N_("Join"),
+    N_("Language"),
+    N_("Presenter"),
+    N_("Notebooks"),
+    N_("Responses"),
+    N_("Logs"),
+    "JupyterLab",
+)
+
+
 def _field(label: str, value: object = "") -> str:
     """One line of the start-up block: a label in its column, then its value."""
-    return f"  {label:<11} {value}".rstrip()
+    width = max(len(_(name)) for name in LABELS)
+    return f"  {label:<{width}}  {value}".rstrip()
 
 
 def room_block(room: dict, title: str, join_url: str, presenter_url: str | None) -> str:
@@ -288,6 +303,7 @@ def run_lab(
         )
         if room is None:
             raise RuntimeError(_("the poll service refused to create a room with its own key"))
+        i18n.use(room.get("language"))  # what follows is read in the room's language
         service_port = local_url.rsplit(":", 1)[1]
         lan = lan_address() if host in ("0.0.0.0", "") else None  # noqa: S104
         public = public_url.rstrip("/") or (f"http://{lan}:{service_port}" if lan else local_url)
