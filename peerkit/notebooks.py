@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 
 from .content import Content, Module
+from .i18n import translator
 
 FACILITATOR_TAG = "facilitator"
 
@@ -87,6 +88,11 @@ def _code(slot: str, text: str, facilitator: bool = False) -> TemplateCell:
     return TemplateCell(slot, "code", text, facilitator)
 
 
+def _section(slot: str, title: str, text: str) -> TemplateCell:
+    """A second-level heading and the participants' note under it."""
+    return _md(slot, f"## {title}\n\n{_wrap(text)}")
+
+
 def _quote(text: str) -> str:
     return "\n".join("> " + line if line else ">" for line in textwrap.wrap(text, 96))
 
@@ -94,6 +100,7 @@ def _quote(text: str) -> str:
 def template(content: Content, module: Module) -> list[TemplateCell]:
     """The cells the template gives ``module``'s notebook, in order."""
     shared = content.notes.participants
+    t = translator(content.language)  # the headings are in the content's language
     number = content.position(module.id)
     heading = f"# {number:02d} · {module.title}"
     start = [
@@ -110,28 +117,32 @@ def template(content: Content, module: Module) -> list[TemplateCell]:
         _md("title", f"{heading}\n\n{_quote(shared.get('content-note', ''))}".rstrip()),
         *start,
         _code("session-note", 'ws.note("session-start")', facilitator=True),
-        _md("votes", "## Scenario votes\n\n" + _wrap(shared.get("votes", ""))),
+        _section("votes", t.gettext("Scenario votes"), shared.get("votes", "")),
     ]
     for index in range(needs.scenarios):
         cells += [
-            _md(f"scenario-{index + 1}", f"### Scenario {index + 1}"),
+            _md(
+                f"scenario-{index + 1}",
+                "### " + t.gettext("Scenario {number}").format(number=index + 1),
+            ),
             _code(f"vote-{index + 1}", f"ws.scenario({index})"),
             _code(f"vote-note-{index + 1}", f"ws.vote_note({index})", facilitator=True),
             _code(f"debrief-{index + 1}", f"ws.debrief({index})"),
         ]
     cells += [
-        _md(
+        _section(
             "more",
-            "## More scenarios for longer sessions\n\n" + _wrap(shared.get("more-scenarios", "")),
+            t.gettext("More scenarios for longer sessions"),
+            shared.get("more-scenarios", ""),
         ),
         _code("more-scenarios", "ws.more_scenarios()"),
         _code("more-note", 'ws.note("more-scenarios")', facilitator=True),
-        _md("slider-heading", "## Slider\n\n" + _wrap(shared.get("slider", ""))),
+        _section("slider-heading", t.gettext("Slider"), shared.get("slider", "")),
         _code("slider", "ws.slider()"),
         _code("slider-note", 'ws.note("slider")', facilitator=True),
-        *_discussion(shared),
-        _md(
-            "reflection-heading", "## Closing reflection\n\n" + _wrap(shared.get("reflection", ""))
+        *_discussion(shared, t.gettext("Small-group discussion")),
+        _section(
+            "reflection-heading", t.gettext("Closing reflection"), shared.get("reflection", "")
         ),
         _code("reflection", "ws.reflection()"),
         _code("moderation", 'ws.note("moderation")', facilitator=True),
@@ -140,12 +151,9 @@ def template(content: Content, module: Module) -> list[TemplateCell]:
     return cells
 
 
-def _discussion(shared: dict[str, str]) -> list[TemplateCell]:
+def _discussion(shared: dict[str, str], heading: str) -> list[TemplateCell]:
     return [
-        _md(
-            "discussion-heading",
-            "## Small-group discussion\n\n" + _wrap(shared.get("discussion", "")),
-        ),
+        _section("discussion-heading", heading, shared.get("discussion", "")),
         _code("discussion", "ws.discussion()"),
         _code("discussion-note", 'ws.note("discussion")', facilitator=True),
     ]
