@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -156,7 +157,7 @@ def _purge_solo(args: argparse.Namespace) -> int:
             )
         except EOFError:
             reply = ""
-        if reply.strip().lower() not in ("y", "yes", _("y"), _("yes")):
+        if _bare(reply) not in {_bare(word) for word in ("y", "yes", _("y"), _("yes"))}:
             print("peerkit purge: " + _("nothing deleted"), file=sys.stderr)
             return 1
     try:
@@ -471,6 +472,12 @@ def _language(text: str) -> str:
 def _workshops_dir() -> Path:
     here = Path(__file__).resolve().parent.parent / "workshops"
     return here if here.is_dir() else Path("workshops")
+
+
+def _bare(text: str) -> str:
+    """A typed word without case or accents ("Sí", "si" and "sí" are one answer)."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

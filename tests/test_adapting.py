@@ -178,7 +178,7 @@ def test_the_spanish_workshop_shows_spanish_content_and_resources(
         ws = peerkit.Workshop("empowerment")
         assert "<h2>Empoderamiento: la persona lleva el volante</h2>" in ws.intro().value
         support = ws.support().data
-        assert "Línea 024" in support and "Ejemplo: sustituya" in support
+        assert "Línea 024" in support and "Ejemplo: sustituye" in support
         assert "Nota para facilitar" in ws.note("session-start").data
     finally:
         i18n.use(before)

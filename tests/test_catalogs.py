@@ -56,9 +56,9 @@ def _languages() -> list[str]:
     return [language for language in i18n.languages() if language != i18n.DEFAULT_LANGUAGE]
 
 
-def test_babel_cfg_covers_the_python_and_javascript_sources() -> None:
+def test_babel_cfg_covers_the_python_javascript_and_page_sources() -> None:
     methods = dict((m, p) for p, m in _method_map())
-    assert set(methods) == {"python", "javascript"}
+    assert set(methods) == {"python", "javascript", "jinja2"}
     assert _extracted(), "the extraction found no marked strings"
 
 

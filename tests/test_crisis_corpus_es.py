@@ -262,7 +262,7 @@ def test_support_resources_follow_the_room_language(safety: Safety) -> None:
     assert spanish and spanish != safety.resources
     assert all("Ejemplo" in (r.note or "") for r in spanish[:-1])
     assert (
-        "Ejemplo: sustituya por los servicios de su zona"
+        "Ejemplo: sustituye por los servicios de tu zona"
         in safety.for_language("es").resources_note
     )
     assert safety.resources_for("en") == safety.resources

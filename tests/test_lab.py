@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from serving import call_json, serving
 
+from peerkit import i18n
 from peerkit.cli import build_parser
 from peerkit.lab import room_block, working_copy
 from peerkit.resume import kept_room
@@ -158,20 +159,28 @@ def test_lab_starts_both_and_ctrl_c_stops_both(tmp_path: Path) -> None:
                 join_url, code = match.group(1), match.group(2)
         assert join_url, "".join(lines)
         service = join_url.split("/join/")[0]
-        block = []
-        while not block or "Ctrl-C stops" not in block[-1]:
+        # The block is in the room's language: Spanish labels, lined up.
+        es = i18n.translator("es")
+        block = [lab.stdout.readline()]
+        last = es.gettext("Ctrl-C stops JupyterLab and the poll service.")
+        while block[-1] and last not in block[-1]:
             block.append(lab.stdout.readline())
         printed = "".join(lines + block)
-        presenter = re.search(rf"Presenter   ({service}/present/{code}#token=\S+)", printed)
+        assert last in printed, printed
+
+        def field(label: str, value: str) -> str:
+            return rf"  {re.escape(es.gettext(label))} +{value}"
+
+        presenter = re.search(field("Presenter", rf"({service}/present/{code}#token=\S+)"), printed)
         assert presenter, printed
         screen = call_json(
             f"{service}/api/v1/rooms/{code}/screen", secret=presenter.group(1).split("#token=")[1]
         )
         assert (screen["room"], screen["language"]) == (code, "es")
-        assert "Language    Español" in printed
+        assert re.search(field("Language", "Español"), printed), printed
         copy = home / "workshops"
-        assert f"Notebooks   {copy}" in printed
-        assert f"Logs        {home / 'jupyterlab.log'}" in printed
+        assert re.search(field("Notebooks", re.escape(str(copy))), printed), printed
+        assert re.search(field("Logs", re.escape(str(home / "jupyterlab.log"))), printed), printed
         saved = json.loads((home / "lab-room.json").read_text())["lab"]
         assert saved["code"] == code
         assert oct((home / "lab-room.json").stat().st_mode & 0o777) == "0o600"
@@ -202,7 +211,7 @@ def test_lab_starts_both_and_ctrl_c_stops_both(tmp_path: Path) -> None:
         lab_api = f"http://127.0.0.1:{lab_port}"
         address = lab.stdout.readline() + lab.stdout.readline()  # after a blank line
         # (JupyterLab writes a token given on its command line as "...")
-        assert re.search(rf"JupyterLab  http://\S+:{lab_port}/lab\?token=\.\.\.", address)
+        assert re.search(rf"JupyterLab +http://\S+:{lab_port}/lab\?token=\.\.\.", address)
         # JupyterLab runs on the working copy, without its news and update pop-ups
         listing = call_json(f"{lab_api}/api/contents?token={lab_token}")
         assert [item["name"] for item in listing["content"]] == ["01-test.ipynb"]
@@ -231,7 +240,8 @@ def test_lab_starts_both_and_ctrl_c_stops_both(tmp_path: Path) -> None:
         if lab.poll() is None:
             lab.kill()
     assert lab.returncode == 0, rest
-    assert "Stopped." in rest
+    stopped = i18n.translator("es").gettext("Stopped. Every acknowledged response is in {place}")
+    assert stopped.format(place=home / "peerkit.db") in rest  # in the room's language
     assert "ServerApp" not in printed + rest  # JupyterLab's log went to its file...
     assert "ServerApp" in (home / "jupyterlab.log").read_text()
     for port in (service_port, lab_port):

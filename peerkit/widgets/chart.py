@@ -12,7 +12,7 @@ import traitlets
 from .. import i18n
 from ..chartview import chart_state, chart_view, pre_post_view
 from ..client import ClientError, Session
-from ..i18n import N_, _, format_number, ngettext
+from ..i18n import _, format_number, ngettext, pgettext
 from ..model import ScaleQuestion, Tally
 from ..model import tally as make_tally
 from ..watcher import QuestionState, Update
@@ -20,8 +20,17 @@ from .common import STATIC
 
 log = logging.getLogger(__name__)
 
+
 #: A question's state in words (translated where shown).
-STATE_WORDS = {"draft": N_("Not opened yet"), "open": N_("Open"), "closed": N_("Closed")}
+def state_words(state: str) -> str:
+    """A question's state as the status lines name it ("Open" here is a state, not a button)."""
+    if state == "open":
+        return pgettext("question state", "Open")
+    if state == "closed":
+        return pgettext("question state", "Closed")
+    return _("Not opened yet")
+
+
 #: Separates the independent parts of a status line ("Open · results hidden · 3 responses").
 SEPARATOR = " · "
 
@@ -54,8 +63,8 @@ def question_status(question: QuestionState | None, tally: Tally | None, facilit
     """The short line above a chart: the question's state, and for the facilitator whether
     participants see the results and how many responded."""
     if question is None:
-        return _(STATE_WORDS["draft"])
-    words = _(STATE_WORDS[question.state])
+        return state_words("draft")
+    words = state_words(question.state)
     if not facilitator or question.state == "draft":
         return words
     seen = _("shown to participants") if question.revealed else _("hidden from participants")

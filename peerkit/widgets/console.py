@@ -21,7 +21,7 @@ from ..agenda import module_questions
 from ..client import ClientError, QuestionInfo, Results, Session
 from ..i18n import N_, _, format_number, ngettext
 from ..watcher import Subscription, Update
-from .chart import SEPARATOR, STATE_WORDS, responses_words
+from .chart import SEPARATOR, responses_words, state_words
 from .common import StatusLine, text
 
 log = logging.getLogger(__name__)
@@ -193,11 +193,11 @@ class FacilitatorConsole(w.VBox):
         if question is None:
             self.state_label.show(
                 "info",
-                SEPARATOR.join([_(STATE_WORDS["draft"]), _("results hidden from participants")]),
+                SEPARATOR.join([state_words("draft"), _("results hidden from participants")]),
             )
             self._show_reflections(None)
             return
-        state = _(STATE_WORDS[question.state])
+        state = state_words(question.state)
         shown = (
             _("results shown to participants")
             if question.revealed
@@ -298,7 +298,7 @@ class FacilitatorConsole(w.VBox):
             self.state_label.show("error", exc.message)
             return
         self.confirm_reset.layout.display = "none"
-        state = _(STATE_WORDS[info.state])
+        state = state_words(info.state)
         shown = _("results shown to participants") if info.revealed else _("results hidden")
         self.state_label.show("info", SEPARATOR.join([state, shown, _("updating…")]))
         self.refresh()
