@@ -412,8 +412,10 @@ READ = """() => {
 
 @pytest.fixture(scope="module")
 def spanish_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from peerkit.content import load_content
+
     store = SQLiteStore(tmp_path_factory.mktemp("es-service") / "peerkit.db")
-    with serving(store, language="es") as url:
+    with serving(store, language="es", content=load_content(SPANISH_CONTENT)) as url:
         yield url
 
 
@@ -433,8 +435,10 @@ class SpanishRoom:
         self.api, self.code, self.key = f"{url}/api/v1", made["code"], made["facilitator_key"]
         self.presenter_url = made["presenter_url"]
 
-    def add(self, question: dict) -> int:
-        body = {"question": question}
+    def add(self, question: dict | None = None, **body: str) -> int:
+        """A question written here, or one from the content (``content_id=``, ``tag=``)."""
+        if question is not None:
+            body["question"] = question
         return call_json(f"{self.api}/rooms/{self.code}/questions", "POST", body, self.key)["id"]
 
     def act(self, qid: int, *actions: str) -> None:
@@ -544,6 +548,20 @@ def test_the_phone_page_in_every_state_is_spanish(browser, spanish_service: str)
     room.act(revealed, "hide")
     expect(page.locator("section.results")).to_be_hidden()
     read(page, "results hidden again", seen)
+
+    # the network drops: following the room, and saving an answer
+    dropped = room.add(CHOICE | {"id": "sin-red", "title": "Sin red"})
+    room.act(dropped, "open")
+    expect(page.locator("#opt-a")).to_be_visible()
+    page.route("**/api/v1/**", lambda route: route.abort())
+    page.locator("#opt-a").check()
+    page.locator("form.answer button[type=submit]").click()
+    page.wait_for_function(
+        "document.getElementById('status').textContent"
+        " || document.querySelector('form.answer .notice.error')"
+    )
+    read(page, "offline", seen)
+    page.unroute("**/api/v1/**")
     context.close()
     assert not problems, problems
 
@@ -596,6 +614,33 @@ def test_the_presenter_display_is_spanish(browser, spanish_service: str) -> None
     room.act(wall, "open")
     room.answer(wall, "Esperar un momento")
     room.act(wall, "close", "reveal")
-    page.wait_for_timeout(500)
+    expect(page.locator("#stage-h")).to_have_text(TEXT["prompt"])
+    page.wait_for_timeout(300)
     read(page, "screen reflections", seen)
+
+    # the before/after shift of the module's pre/post slider
+    people = [call_json(f"{room.api}/rooms/{room.code}/join", "POST", {})["token"] for _ in "abc"]
+    scale_id = "autonomy-control"
+    for tag, values in (("pre", [2, 3, 5]), ("post", [6, 7, 5])):
+        qid = room.add(content_id=scale_id, tag=tag)
+        room.act(qid, "open")
+        for token, value in zip(people, values, strict=True):
+            body = {"answer": value}
+            call_json(f"{room.api}/questions/{qid}/response", "PUT", body, token)
+        room.act(qid, "close", "reveal")
+    expect(page.locator('.results .pk-chart[data-kind="pre-post"]')).to_have_count(1)
+    read(page, "screen before and after", seen)
+    page.screenshot(path=str(SHOTS / "peerkit-presenter-es-shift.png"))
+
+    # the network drops, then the link is withdrawn
+    page.route("**/screen*", lambda route: route.abort())
+    room.act(room.add(CHOICE | {"id": "red", "title": "Sin red"}), "open")
+    expect(page.locator("#connection")).not_to_be_empty()
+    read(page, "screen reconnecting", seen)
+    page.unroute("**/screen*")
+    expect(page.locator("#stage-h")).to_have_text("Sin red")
+    call_json(f"{room.api}/rooms/{room.code}/presenter", "POST", {}, room.key)
+    room.act(room.add(CHOICE | {"id": "nuevo", "title": "Otro enlace"}), "open")
+    expect(page.locator("#stage-h")).not_to_have_text("Sin red")
+    read(page, "screen with a withdrawn link", seen)
     page.close()
