@@ -410,6 +410,13 @@ READ = """() => {
 }"""
 
 
+#: For each drawn scale: whether its two pole labels overlap.
+POLES = """() => [...document.querySelectorAll('svg.pk-columns')].map((svg) => {
+    const [a, b] = [...svg.querySelectorAll('.pk-pole')].map((e) => e.getBoundingClientRect());
+    return a.right > b.left && a.bottom > b.top && b.bottom > a.top;
+})"""
+
+
 @pytest.fixture(scope="module")
 def spanish_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from peerkit.content import load_content
@@ -630,6 +637,9 @@ def test_the_presenter_display_is_spanish(browser, spanish_service: str) -> None
         room.act(qid, "close", "reveal")
     expect(page.locator('.results .pk-chart[data-kind="pre-post"]')).to_have_count(1)
     read(page, "screen before and after", seen)
+    # the poles, longer in Spanish, each stay readable: apart on one line or on two
+    poles = page.evaluate(POLES)
+    assert poles and all(not overlap for overlap in poles), poles
     page.screenshot(path=str(SHOTS / "peerkit-presenter-es-shift.png"))
 
     # the network drops, then the link is withdrawn
