@@ -137,6 +137,13 @@ def test_the_finder_finds_english_planted_in_spanish_text() -> None:
 # --------------------------------------------------------------------------- the kernel's side
 
 
+@pytest.fixture(autouse=True)
+def english_afterwards() -> Iterator[None]:
+    """The kernel back in English after each test (sessions here switch it to Spanish)."""
+    yield
+    i18n.use(None)
+
+
 @pytest.fixture(scope="module")
 def spanish_kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Rehearsals and self-paced sessions in Spanish, on the Spanish module."""
