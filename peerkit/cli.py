@@ -33,7 +33,9 @@ def _validate(args: argparse.Namespace) -> int:
     workshops = Path(args.notebooks) if args.notebooks else target.parent / "workshops"
     if content is not None and target.is_dir() and workshops.is_dir():
         lines += [
-            change if "data/notes.yaml" in change else f"{change} (run `peerkit notebooks`)"
+            change
+            if "data/notes.yaml" in change
+            else _("{change} (run {command})").format(change=change, command="`peerkit notebooks`")
             for change in sync_notebooks(content, workshops, write=False)
         ]
     for line in lines:

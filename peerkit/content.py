@@ -18,7 +18,15 @@ from typing import Any
 import yaml
 
 from .flagging import STEMMERS, find_terms
-from .i18n import DEFAULT_LANGUAGE, UnknownLanguageError, check_language, languages
+from .i18n import (
+    DEFAULT_LANGUAGE,
+    UnknownLanguageError,
+    _,
+    check_language,
+    format_number,
+    languages,
+    ngettext,
+)
 from .model import (
     DEFAULT_TEXT_LIMIT,
     ID_PATTERN,
@@ -353,9 +361,22 @@ class Content:
         raise KeyError(f"no scenario, scale or prompt has the id {content_id!r}")
 
     def summary(self) -> str:
-        return (
-            f"{len(self.modules)} modules, {len(self.scenarios)} scenarios, "
-            f"{len(self.scales)} scales, {len(self.prompts)} prompts"
+        """How much content there is, in words (``peerkit validate`` prints it)."""
+        modules, scenarios = len(self.modules), len(self.scenarios)
+        scales, prompts = len(self.scales), len(self.prompts)
+        return _("{modules}, {scenarios}, {scales}, {prompts}").format(
+            modules=ngettext("{count} module", "{count} modules", modules).format(
+                count=format_number(modules)
+            ),
+            scenarios=ngettext("{count} scenario", "{count} scenarios", scenarios).format(
+                count=format_number(scenarios)
+            ),
+            scales=ngettext("{count} scale", "{count} scales", scales).format(
+                count=format_number(scales)
+            ),
+            prompts=ngettext("{count} prompt", "{count} prompts", prompts).format(
+                count=format_number(prompts)
+            ),
         )
 
 

@@ -222,8 +222,45 @@ export function drawChart(el, view, strings) {
   else if (view.kind === "scale" && view.scale) parts = scaleBody(view, width, t);
   else if (view.kind === "pre-post") parts = prePostBody(view, width, t);
   body.replaceChildren(...parts);
+  separatePoles(body);
   caption.textContent = view.caption || "";
   return root;
+}
+
+// A scale's two pole labels share the bottom line when they fit there. Their length depends on
+// the language and the font the page gives them, so they are measured once laid out (when the
+// chart is drawn before it is shown, as soon as it is): where they would overlap, the right-hand
+// one moves to a line of its own below.
+function separatePoles(body) {
+  for (const drawn of body.querySelectorAll("svg.pk-columns")) {
+    if (movePole(drawn) || typeof ResizeObserver !== "function") continue;
+    const watch = new ResizeObserver(() => {
+      if (!drawn.isConnected || movePole(drawn)) watch.disconnect();
+    });
+    watch.observe(drawn);
+  }
+}
+
+// Whether the poles of one drawn scale are settled (measured, and moved apart if need be).
+function movePole(drawn) {
+  const [low, high] = drawn.querySelectorAll(".pk-pole");
+  if (!low || !high || typeof low.getBBox !== "function") return true;
+  let a;
+  let b;
+  try {
+    a = low.getBBox();
+    b = high.getBBox();
+  } catch {
+    return false; // not laid out yet
+  }
+  if (!a.width || !b.width) return false;
+  if (a.x + a.width + 8 <= b.x || b.y > a.y + a.height / 2) return true;
+  const lift = Math.ceil(b.height + 4);
+  high.setAttribute("y", String(Number(high.getAttribute("y")) + lift));
+  const box = drawn.getAttribute("viewBox").split(" ").map(Number);
+  box[3] += lift;
+  drawn.setAttribute("viewBox", box.join(" "));
+  return true;
 }
 
 function render({ model, el }) {
