@@ -424,6 +424,15 @@ POLES = """() => [...document.querySelectorAll('svg.pk-columns')].map((svg) => {
 })"""
 
 
+#: For each drawn scale: how many of its column counts a median line crosses.
+MEDIAN_CROSSINGS = """() => [...document.querySelectorAll('svg.pk-columns')].map((svg) => {
+    const lines = [...svg.querySelectorAll('.pk-median')].map((e) => e.getBoundingClientRect());
+    const counts = [...svg.querySelectorAll('.pk-col-count')].map((e) => e.getBoundingClientRect());
+    return counts.filter((c) => lines.some((l) =>
+        l.left < c.right && l.right > c.left && l.top < c.bottom && l.bottom > c.top)).length;
+})"""
+
+
 @pytest.fixture(scope="module")
 def spanish_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from peerkit.content import load_content
@@ -647,6 +656,8 @@ def test_the_presenter_display_is_spanish(browser, spanish_service: str) -> None
     # the poles, longer in Spanish, each stay readable: apart on one line or on two
     poles = page.evaluate(POLES)
     assert poles and all(not overlap for overlap in poles), poles
+    # the median line stands on a column here: it leaves that column's count readable
+    assert page.evaluate(MEDIAN_CROSSINGS) == [0, 0]
     page.screenshot(path=str(SHOTS / "peerkit-presenter-es-shift.png"))
 
     # the network drops, then the link is withdrawn

@@ -161,7 +161,14 @@ function columns(scale, points, opts, t) {
   out.append(svg("text", { x: width - right, y: height - 4, class: "pk-pole", "text-anchor": "end" }, `${scale.high} ▶`));
   if (opts.median !== undefined && opts.median !== null) {
     const x = xOf(opts.median);
-    out.append(svg("line", { x1: x, x2: x, y1: 22, y2: height - bottom, class: "pk-median" }));
+    // Over a column, the line leaves a gap for the column's count, which stays readable.
+    const under = points.find((p) => p.count && Math.abs(xOf(p.value) - x) < step * 0.35);
+    const gaps = under ? [[yOf(under.count) - 22, yOf(under.count) + 3]] : [];
+    let from = 22;
+    for (const [gapTop, gapBottom] of [...gaps, [height - bottom, height - bottom]]) {
+      if (gapTop - from > 8) out.append(svg("line", { x1: x, x2: x, y1: from, y2: gapTop, class: "pk-median" }));
+      from = Math.max(from, gapBottom);
+    }
     out.append(svg("text", { x: x + 4, y: 16, class: "pk-median-label" }, t.fill(_("median {value}"), { value: t.number(opts.median) })));
   }
   if (opts.own !== undefined) {

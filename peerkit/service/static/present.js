@@ -142,7 +142,10 @@ function render(view) {
   if (shown.join !== join) {
     shown.join = join;
     $('code').textContent = view.room;
-    $('join-url').textContent = view.join_url;
+    // A long address breaks after its last slash, so the room code stays in one piece.
+    const cut = view.join_url.lastIndexOf('/') + 1;
+    $('join-url').replaceChildren(view.join_url.slice(0, cut), document.createElement('wbr'),
+      view.join_url.slice(cut));
     const qr = $('qr');
     qr.src = `${API}/rooms/${view.room}/qr.svg`;
     qr.alt = fill(_('QR code that opens {url}'), { url: view.join_url });
