@@ -1520,6 +1520,41 @@ def test_a_long_poll_whose_client_went_away_stops_waiting(api: LiveService) -> N
     assert live.waiting() == before
 
 
+@pytest.mark.parametrize("feed", ["events", "screen"])
+def test_the_room_feeds_stop_waiting_when_their_client_goes(api: LiveService, feed: str) -> None:
+    """The facilitator's change feed and the room's screen long-poll too: a closed connection
+    leaves nothing waiting on the room (and nothing that would answer a gone client)."""
+    room = api.room()
+    if feed == "events":
+        _, first = api("GET", f"/rooms/{room.code}/events", secret=room.key)
+        after = first["version"]
+    else:
+        _, first = api("GET", f"/rooms/{room.code}/screen", secret=room.key)
+        after = first["etag"]
+    waiting = api.app.peerkit.worker._changed
+    for _ in range(100):  # the first request did not wait: it leaves nothing behind
+        if not waiting[room.code]:
+            break
+        time.sleep(0.02)
+    assert len(waiting[room.code]) == 0
+    host, port = urlsplit(api.base).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(
+            f"GET {API}/rooms/{room.code}/{feed}?after={after}&timeout=50 HTTP/1.1\r\n"
+            f"Host: {host}\r\nAuthorization: Bearer {room.key}\r\n\r\n".encode()
+        )
+        for _ in range(100):
+            if len(waiting[room.code]) == 1:
+                break
+            time.sleep(0.02)
+        assert len(waiting[room.code]) == 1
+    for _ in range(100):  # closed: the service stops waiting at once, not after 50 s
+        if not waiting[room.code]:
+            break
+        time.sleep(0.02)
+    assert len(waiting[room.code]) == 0
+
+
 # --------------------------------------------------------------------------- export
 
 

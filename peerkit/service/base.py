@@ -165,6 +165,28 @@ class BaseHandler(tornado.web.RequestHandler):
         finally:
             self._waiting = None
 
+    async def poll(
+        self,
+        room_code: str,
+        read: Callable[[], Awaitable[T]],
+        tag: Callable[[T], object],
+        after: object,
+        deadline: float,
+    ) -> T | None:
+        """A long-poll on a room: ``await read()`` until its ``tag`` differs from ``after``
+        (at once when ``after`` is None) or the loop time ``deadline`` passes, then the last
+        value read; None when the client went away meanwhile (nobody to answer)."""
+        while True:
+            changed = self.worker.changed(room_code)  # taken before reading: no missed wake-up
+            try:
+                value = await read()
+                if after is None or tag(value) != after:
+                    return value
+                if not await self.wait_for(changed, deadline):
+                    return None if self.gone else value
+            finally:
+                changed.cancel()  # leaves the room's waiters (a no-op once woken)
+
     def on_connection_close(self) -> None:
         self.gone = True
         if self._waiting is not None:

@@ -10,6 +10,7 @@ sees the questions that have been opened.
 from __future__ import annotations
 
 import asyncio
+from operator import itemgetter
 
 from ..feed import room_feed
 from ..store.base import normalise_code
@@ -26,14 +27,15 @@ class RoomEventsHandler(BaseHandler):
         facilitator = role == "facilitator"
         code = normalise_code(code)
         deadline = asyncio.get_running_loop().time() + wait
-        while True:
-            changed = self.worker.changed(code)  # taken before reading: no missed wake-up
-            feed = await self.call(room_feed, self.store, code, facilitator=facilitator)
-            if after is None or feed["version"] != after:
-                break
-            if not await self.worker.wait(changed, deadline):
-                break
-        self.send(feed)
+        feed = await self.poll(
+            code,
+            lambda: self.call(room_feed, self.store, code, facilitator=facilitator),
+            itemgetter("version"),
+            after,
+            deadline,
+        )
+        if feed is not None:
+            self.send(feed)
 
 
 #: Routes under the API root, as in the other handler modules.

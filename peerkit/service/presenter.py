@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import io
 import json
+from operator import itemgetter
 
 import segno
 
@@ -92,23 +93,24 @@ class ScreenHandler(BaseHandler):
         wait = self.wait_seconds()
         secret = await self._credential(code)
         deadline = asyncio.get_running_loop().time() + wait
-        while True:
-            changed = self.worker.changed(code.upper())  # taken before reading: no missed wake-up
-            view = await self.call(_screen_for, self.store, code, secret)
-            if view is None:
-                raise ApiError(
-                    403,
-                    "forbidden",
-                    "this presenter link is not (or no longer) valid for this room; "
-                    "ask the facilitator for the current one",
-                )
-            view["etag"] = _etag(view)
-            view["join_url"] = self.join_url(view["room"])
-            if after is None or view["etag"] != after:
-                break
-            if not await self.worker.wait(changed, deadline):
-                break
-        self.send(view)
+        view = await self.poll(
+            code.upper(), lambda: self._screen(code, secret), itemgetter("etag"), after, deadline
+        )
+        if view is not None:
+            self.send(view)
+
+    async def _screen(self, code: str, secret: str | None) -> dict:
+        view = await self.call(_screen_for, self.store, code, secret)
+        if view is None:
+            raise ApiError(
+                403,
+                "forbidden",
+                "this presenter link is not (or no longer) valid for this room; "
+                "ask the facilitator for the current one",
+            )
+        view["etag"] = _etag(view)
+        view["join_url"] = self.join_url(view["room"])
+        return view
 
     async def _credential(self, code: str) -> str | None:
         """The bearer secret, or None for a hub facilitator signed in with the hub's cookie."""

@@ -186,7 +186,7 @@ class StoreWorker:
 
     def changed(self, room_code: str) -> asyncio.Future:
         """A future resolved at the room's next change. Take it *before* reading the room's
-        state, then :meth:`wait` on it, so a change in between is never missed."""
+        state, then wait on it (``BaseHandler.wait_for``): a change in between is not missed."""
         self._loop = asyncio.get_running_loop()
         return self._changed[room_code].add()
 
@@ -206,10 +206,6 @@ class StoreWorker:
         self._wake(room_code)
         if self.listener is not None:
             self.listener.room_changed(room_code, here=False)
-
-    async def wait(self, future: asyncio.Future, deadline: float) -> bool:
-        """Wait for ``future`` until the loop time ``deadline``; True if it was woken."""
-        return await wait_until(future, deadline)
 
     async def close(self) -> None:
         if self._writer is not None:
