@@ -260,12 +260,12 @@ class ScaleQuestion:
         return tuple(_tidy(self.min + i * self.step) for i in range(count + 1))
 
     def anchor_for(self, value: float) -> str:
-        """The descriptor of the nearest anchor at or below ``value`` (the low pole if none)."""
-        label = self.low_label
-        for point, text in self.anchors:
-            if point <= value + 1e-9:
-                label = text
-        return label
+        """The descriptor of the anchor nearest ``value`` (the lower of two as near; the low
+        pole if the scale has no anchors): 9 on a 0-10 scale anchored only at its ends reads
+        as its high end, not its low one."""
+        if not self.anchors:
+            return self.low_label
+        return min(self.anchors, key=lambda anchor: (abs(anchor[0] - value), anchor[0]))[1]
 
     def validate(self, answer: object) -> float | str:
         if answer == PASS:

@@ -121,6 +121,8 @@ def test_scale_validation_and_anchors() -> None:
     assert q.anchor_for(0) == "I take over"
     assert q.anchor_for(7) == "We decide together"
     assert q.anchor_for(10) == "They lead"
+    ends = scale(anchors=((0, "I take over"), (10, "They lead")))
+    assert [ends.anchor_for(v) for v in (0, 4, 5, 6, 9)] == ["I take over"] * 3 + ["They lead"] * 2
     half = scale(min=1, max=3, step=0.5, anchors=())
     assert half.points == (1, 1.5, 2, 2.5, 3)
     assert half.validate(2.5) == 2.5
