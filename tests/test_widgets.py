@@ -392,6 +392,28 @@ def test_group_mode_vote_reaches_the_service(room, content, tmp_path, monkeypatc
     assert again.my_answer(info.id) == "c", "a restarted kernel keeps its anonymous token"
 
 
+def test_a_late_earlier_answer_does_not_hide_a_newer_save(room, content, tmp_path, monkeypatch):
+    """The widget looks up an earlier answer once, in the background; an answer saved while
+    that lookup is on its way is newer, and its "Saved: ..." line stays."""
+    monkeypatch.setenv("PEERKIT_HOME", str(tmp_path))
+    facilitator = RemoteSession(
+        room["url"], room["code"], facilitator_key=room["facilitator_key"], content=content
+    )
+    participant = RemoteSession(room["url"], room["code"], content=content)
+    info = facilitator.question("housing-call")
+    facilitator.act(info.id, "open")
+    vote = ScenarioVote(participant, "housing-call")
+    vote.options.value = "c"
+
+    async def slow_lookup(question_id: int) -> object:
+        vote.submit.click()  # saved while the lookup is on its way
+        return None
+
+    monkeypatch.setattr(participant, "amy_answer", slow_lookup)
+    asyncio.run(vote._fetch_answer(info.id))
+    assert "Saved:" in vote.status.value, vote.status.value
+
+
 def test_unreachable_service_is_reported_plainly(room, content, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PEERKIT_HOME", str(tmp_path))
     participant = RemoteSession(room["url"], room["code"], content=content)

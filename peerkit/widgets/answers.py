@@ -73,6 +73,7 @@ class _AnswerWidget(w.VBox):
         self.pass_button.on_click(lambda _b: self._submit(PASS))
         self._question: QuestionState | None = None
         self._loaded: int | None = None  # the question whose earlier answer was looked up
+        self._sent = 0  # answers saved from this widget: newer than any earlier one looked up
         self._subscription = None
         self._tasks: set[asyncio.Task] = set()
         self.watching = session.is_facilitator and session.mode == "group"
@@ -145,12 +146,14 @@ class _AnswerWidget(w.VBox):
             self._remember(self.session.my_answer(question.id))
 
     async def _fetch_answer(self, question_id: int) -> None:
+        sent = self._sent
         try:
             previous = await self.session.amy_answer(question_id)
         except ClientError as exc:
             self.status.show("error", exc.message)
             return
-        self._remember(previous)
+        if self._sent == sent:  # an answer saved meanwhile is newer, and already said so
+            self._remember(previous)
 
     def _remember(self, previous: object) -> None:
         if previous is not None:
@@ -236,6 +239,7 @@ class _AnswerWidget(w.VBox):
                 self.status.show("error", exc.message)
             return
         self.submitted = stored
+        self._sent += 1
         self.submit.description = _("Change answer")
         shown = _(PASS_LABEL) if stored == PASS else self.describe_answer(stored)
         self.status.show(
