@@ -79,10 +79,16 @@ class FacilitatorConsole(w.VBox):
         agenda = module_questions(session.content, module) if module is not None else []
         items = [(item.label, item.key) for item in agenda]
         self.picker = w.Dropdown(
-            options=items, description=_("Question"), style={"description_width": "initial"}
+            options=items,
+            description=_("Question"),
+            style={"description_width": "initial"},
+            # wide enough for a question's label in a language longer than English
+            layout=w.Layout(width="44em", max_width="100%"),
         )
         self.buttons = {
-            name: w.Button(description=_(label), tooltip=_(tip)) for name, label, tip in BUTTONS
+            # each button as wide as its label, so a longer translation is not cut off
+            name: w.Button(description=_(label), tooltip=_(tip), layout=w.Layout(width="auto"))
+            for name, label, tip in BUTTONS
         }
         for name, button in self.buttons.items():
             button.on_click(lambda _b, name=name: self.do(name))
@@ -106,7 +112,10 @@ class FacilitatorConsole(w.VBox):
         self.children = [
             w.HBox([self.qr, w.VBox([self.room_label, self.count_label])]),
             self.picker,
-            w.HBox([self.buttons[n] for n in ("open", "close", "reveal", "hide", "reset", "next")]),
+            w.HBox(
+                [self.buttons[n] for n in ("open", "close", "reveal", "hide", "reset", "next")],
+                layout=w.Layout(flex_flow="row wrap"),
+            ),
             self.confirm_reset,
             self.state_label,
             self.private,
