@@ -44,14 +44,18 @@ class _ModerationRow(w.HBox):
     """One reflection waiting for moderation, with Approve and Reject (reused for others)."""
 
     def __init__(self, console: FacilitatorConsole) -> None:
-        self.quote = w.HTML()
+        # the quote takes the room the buttons leave, so every row's buttons line up
+        self.quote = w.HTML(layout=w.Layout(flex="1 1 auto"))
+        keep = w.Layout(flex="0 0 auto")  # the buttons keep their width; the quote wraps
         self.approve = w.Button(
-            description=_("Approve"), tooltip=_("Show this reflection to the group")
+            description=_("Approve"), tooltip=_("Show this reflection to the group"), layout=keep
         )
         self.reject = w.Button(
-            description=_("Reject"), tooltip=_("Keep this reflection off the screen")
+            description=_("Reject"), tooltip=_("Keep this reflection off the screen"), layout=keep
         )
-        super().__init__([self.quote, self.approve, self.reject])
+        super().__init__(
+            [self.quote, self.approve, self.reject], layout=w.Layout(align_items="center")
+        )
         self.response_id: int | None = None
         self.approve.on_click(lambda _b: console.moderate(self.response_id, True))
         self.reject.on_click(lambda _b: console.moderate(self.response_id, False))
