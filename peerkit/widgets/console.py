@@ -97,7 +97,9 @@ class FacilitatorConsole(w.VBox):
         for name, button in self.buttons.items():
             button.on_click(lambda _b, name=name: self.do(name))
         self.confirm_reset = w.Button(
-            description=_("Yes, delete its answers"), button_style="danger"
+            description=_("Yes, delete its answers"),
+            button_style="danger",
+            layout=w.Layout(width="auto", align_self="flex-start"),
         )
         self.confirm_reset.layout.display = "none"
         self.confirm_reset.on_click(lambda _b: self.do("reset", confirmed=True))
