@@ -9,6 +9,9 @@ from .i18n import _
 
 __all__ = ["AgendaItem", "module_questions"]
 
+#: A reflection prompt is listed by its first words, up to this many characters.
+PROMPT_CHARS = 60
+
 
 @dataclass(frozen=True)
 class AgendaItem:
@@ -21,6 +24,15 @@ class AgendaItem:
     @property
     def key(self) -> tuple[str, str]:
         return (self.content_id, self.tag)
+
+
+def _shortened(words: str, limit: int = PROMPT_CHARS) -> str:
+    """``words`` cut at the last whole word within ``limit`` characters, with an ellipsis to show
+    that more follows."""
+    if len(words) <= limit:
+        return words
+    cut = words[:limit].rsplit(" ", 1)[0].rstrip(" ,;:")
+    return cut + "…"
 
 
 def module_questions(content: Content, module_id: str) -> list[AgendaItem]:
@@ -43,7 +55,7 @@ def module_questions(content: Content, module_id: str) -> list[AgendaItem]:
         for s in content.scales_for(module_id)
     ]
     items += [
-        AgendaItem(_("Reflection: {prompt}").format(prompt=p.question.prompt[:50]), p.id)
+        AgendaItem(_("Reflection: {prompt}").format(prompt=_shortened(p.question.prompt)), p.id)
         for p in content.prompts_for(module_id)
     ]
     return items

@@ -232,8 +232,10 @@ class Workshop:
                 for i in range(len(extra))
             ]
         )
-        for i, scenario in enumerate(extra):
-            tabs.set_title(i, scenario.question.title)
+        # Numbered on from the notebook's own scenario headings: a tab is too narrow for most
+        # titles (in a longer language even more so), and each tab opens with its title.
+        for i in range(len(extra)):
+            tabs.set_title(i, _("Scenario {number}").format(number=MAIN_SCENARIOS + i + 1))
         return tabs
 
     # -- sliders, discussion, reflection ----------------------------------------------------

@@ -44,14 +44,18 @@ class _ModerationRow(w.HBox):
     """One reflection waiting for moderation, with Approve and Reject (reused for others)."""
 
     def __init__(self, console: FacilitatorConsole) -> None:
-        self.quote = w.HTML()
+        # the quote takes the room the buttons leave, so every row's buttons line up
+        self.quote = w.HTML(layout=w.Layout(flex="1 1 auto"))
+        keep = w.Layout(flex="0 0 auto")  # the buttons keep their width; the quote wraps
         self.approve = w.Button(
-            description=_("Approve"), tooltip=_("Show this reflection to the group")
+            description=_("Approve"), tooltip=_("Show this reflection to the group"), layout=keep
         )
         self.reject = w.Button(
-            description=_("Reject"), tooltip=_("Keep this reflection off the screen")
+            description=_("Reject"), tooltip=_("Keep this reflection off the screen"), layout=keep
         )
-        super().__init__([self.quote, self.approve, self.reject])
+        super().__init__(
+            [self.quote, self.approve, self.reject], layout=w.Layout(align_items="center")
+        )
         self.response_id: int | None = None
         self.approve.on_click(lambda _b: console.moderate(self.response_id, True))
         self.reject.on_click(lambda _b: console.moderate(self.response_id, False))
@@ -79,15 +83,23 @@ class FacilitatorConsole(w.VBox):
         agenda = module_questions(session.content, module) if module is not None else []
         items = [(item.label, item.key) for item in agenda]
         self.picker = w.Dropdown(
-            options=items, description=_("Question"), style={"description_width": "initial"}
+            options=items,
+            description=_("Question"),
+            style={"description_width": "initial"},
+            # wide enough for a question's label in a language longer than English
+            layout=w.Layout(width="44em", max_width="100%"),
         )
         self.buttons = {
-            name: w.Button(description=_(label), tooltip=_(tip)) for name, label, tip in BUTTONS
+            # each button as wide as its label, so a longer translation is not cut off
+            name: w.Button(description=_(label), tooltip=_(tip), layout=w.Layout(width="auto"))
+            for name, label, tip in BUTTONS
         }
         for name, button in self.buttons.items():
             button.on_click(lambda _b, name=name: self.do(name))
         self.confirm_reset = w.Button(
-            description=_("Yes, delete its answers"), button_style="danger"
+            description=_("Yes, delete its answers"),
+            button_style="danger",
+            layout=w.Layout(width="auto", align_self="flex-start"),
         )
         self.confirm_reset.layout.display = "none"
         self.confirm_reset.on_click(lambda _b: self.do("reset", confirmed=True))
@@ -106,7 +118,10 @@ class FacilitatorConsole(w.VBox):
         self.children = [
             w.HBox([self.qr, w.VBox([self.room_label, self.count_label])]),
             self.picker,
-            w.HBox([self.buttons[n] for n in ("open", "close", "reveal", "hide", "reset", "next")]),
+            w.HBox(
+                [self.buttons[n] for n in ("open", "close", "reveal", "hide", "reset", "next")],
+                layout=w.Layout(flex_flow="row wrap"),
+            ),
             self.confirm_reset,
             self.state_label,
             self.private,
