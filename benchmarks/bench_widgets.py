@@ -112,13 +112,14 @@ def kernel_side(updates: int, seed: int, rev: str) -> dict:
     session = rehearse(n=3, seed=seed)
     question = session.content.question("housing-call")
     rounds = _filling_room(random.Random(seed), [*question.option_ids, PASS], updates)
-    tallies = [tally(question, answers).as_dict() for answers in rounds]
+    typed = [tally(question, answers) for answers in rounds]  # what a session's results hold
+    tallies = [t.as_dict() for t in typed]  # what the former PNG engine took
 
     chart = LivePollChart(session, "housing-call", follow=False)
     recorder = _Recorder()
     chart.comm.send = recorder.send
     cpu: list[float] = []
-    for version, data in enumerate(tallies, start=10):
+    for version, data in enumerate(typed, start=10):
         state = QuestionState(1, "housing-call", "", "open", False, version)
         update = Update(
             RoomState(version, (state,)),
