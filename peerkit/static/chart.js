@@ -33,7 +33,8 @@ const made = new WeakMap();
  * The translation functions of a page catalog (null: English): `_(msgid)`, `ngettext(singular,
  * plural, n)` (the form Intl.PluralRules picks for n, else "other", else the English form),
  * `fill(text, {name: value})` for the {name} placeholders, and the language's way of writing
- * numbers (`number`, at most two decimals) and percentages (`percent`, from 0-100).
+ * numbers (`number`, at most two decimals) and percentages (`percent`, from 0-100); `name` is
+ * the language's own name for itself ("Español").
  * The phone page and the presenter display use it too.
  */
 export function translation(catalog) {
@@ -57,6 +58,7 @@ export function translation(catalog) {
   const english = new Intl.PluralRules("en");
   const words = {
     lang,
+    name: ownName(lang),
     gettext: (msgid) => messages[msgid] || msgid,
     ngettext: (singular, plural, n) => {
       const forms = plurals[singular];
@@ -74,6 +76,16 @@ export function translation(catalog) {
   };
   made.set(catalog, words);
   return words;
+}
+
+/** A language's own name for itself ("Español"), as the browser knows it. */
+function ownName(lang) {
+  try {
+    const name = new Intl.DisplayNames([lang], { type: "language" }).of(lang) || lang;
+    return name.charAt(0).toLocaleUpperCase(lang) + name.slice(1);
+  } catch {
+    return lang;
+  }
 }
 
 // The parts every chart keeps between redraws, so a live region is never replaced.

@@ -55,16 +55,6 @@
       + 'and only when the facilitator reveals them.');
   }
 
-  /** The language's own name for itself ("Español"), as the browser knows it. */
-  function languageName(lang) {
-    try {
-      const name = new Intl.DisplayNames([lang], { type: 'language' }).of(lang) || lang;
-      return name.charAt(0).toLocaleUpperCase(lang) + name.slice(1);
-    } catch {
-      return lang;
-    }
-  }
-
   const heading = (kind) => ({ choice: _('Scenario'), scale: _('Slider'),
     text: _('Reflection') })[kind];
 
@@ -319,8 +309,7 @@
         ? fill(_('{title} · {code}'), { title: room.title, code: room.code })
         : fill(_('Room {code}'), { code: room.code });
       $('room-label').hidden = false;
-      $('room-lang').textContent = fill(_('Language: {language}'),
-        { language: languageName(words.lang) });
+      $('room-lang').textContent = fill(_('Language: {language}'), { language: words.name });
       $('room-lang').hidden = false;
       document.title = fill(_('{title} – peerkit'), { title: room.title || _('Live poll') });
       state.token = tokens.get(room.code);

@@ -42,17 +42,7 @@ async function useLanguage(language) {
   $('join-h').textContent = _('Join on your phone');
   $('code-label').textContent = _('Room code');
   $('open-label').textContent = _('or open');
-  $('room-lang').textContent = fill(_('Language: {language}'), { language: languageName(words.lang) });
-}
-
-/** The language's own name for itself ("Español"), as the browser knows it. */
-function languageName(lang) {
-  try {
-    const name = new Intl.DisplayNames([lang], { type: 'language' }).of(lang) || lang;
-    return name.charAt(0).toLocaleUpperCase(lang) + name.slice(1);
-  } catch {
-    return lang;
-  }
+  $('room-lang').textContent = fill(_('Language: {language}'), { language: words.name });
 }
 
 const kindName = (kind) => ({ choice: _('Scenario'), scale: _('Slider'),
