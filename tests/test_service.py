@@ -1424,11 +1424,7 @@ def test_current_as_an_event_stream(api: LiveService) -> None:
         assert live.waiting() == before + 1
     finally:
         sock.close()
-    for _ in range(100):  # the page went away: nothing waits for it any more
-        if live.waiting() == before:
-            break
-        time.sleep(0.02)
-    assert live.waiting() == before
+    assert settled(live.waiting, before) == before  # the page went away: nothing waits for it
 
 
 def test_an_event_stream_starts_with_the_event_stream_headers(api: LiveService) -> None:
@@ -1496,63 +1492,44 @@ def test_a_page_is_not_woken_by_answers_that_change_nothing_it_shows(api: LiveSe
     assert moved["results"]["counts"]["a"] == 1 and moved["results"]["total"] == 3
 
 
-def test_a_long_poll_whose_client_went_away_stops_waiting(api: LiveService) -> None:
-    room = api.room()
-    token = api.join(room.code)
-    _, view = api("GET", f"/rooms/{room.code}/current", secret=token)
-    live = api.app.peerkit.live
-    before = live.waiting()
-    host, port = urlsplit(api.base).netloc.split(":")
-    with socket.create_connection((host, int(port)), timeout=5) as sock:
-        sock.sendall(
-            f"GET {API}/rooms/{room.code}/current?after={view['etag']}&timeout=50 HTTP/1.1\r\n"
-            f"Host: {host}\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
-        )
-        for _ in range(100):
-            if live.waiting() > before:
-                break
-            time.sleep(0.02)
-        assert live.waiting() == before + 1
-    for _ in range(100):  # closed: the service stops waiting at once, not after 50 s
-        if live.waiting() == before:
+def settled(read: Callable[[], int], expected: int) -> int:
+    """``read()`` once it equals ``expected``, or after 2 s, whichever comes first."""
+    for _ in range(100):
+        if read() == expected:
             break
         time.sleep(0.02)
-    assert live.waiting() == before
+    return read()
 
 
-@pytest.mark.parametrize("feed", ["events", "screen"])
-def test_the_room_feeds_stop_waiting_when_their_client_goes(api: LiveService, feed: str) -> None:
-    """The facilitator's change feed and the room's screen long-poll too: a closed connection
-    leaves nothing waiting on the room (and nothing that would answer a gone client)."""
+@pytest.mark.parametrize("feed", ["current", "events", "screen"])
+def test_a_long_poll_whose_client_went_away_stops_waiting(api: LiveService, feed: str) -> None:
+    """A participant's page, the facilitator's change feed and the room's screen: a request
+    that did not wait leaves nothing waiting on the room, and a closed connection stops its
+    wait at once (nothing is left that would answer a gone client)."""
     room = api.room()
-    if feed == "events":
-        _, first = api("GET", f"/rooms/{room.code}/events", secret=room.key)
-        after = first["version"]
+    if feed == "current":
+        secret, tag = api.join(room.code), "etag"
+        live = api.app.peerkit.live
+
+        def waiting() -> int:
+            shown = live.get(room.code)
+            return len(shown.waiters) if shown is not None else 0
     else:
-        _, first = api("GET", f"/rooms/{room.code}/screen", secret=room.key)
-        after = first["etag"]
-    waiting = api.app.peerkit.worker._changed
-    for _ in range(100):  # the first request did not wait: it leaves nothing behind
-        if not waiting[room.code]:
-            break
-        time.sleep(0.02)
-    assert len(waiting[room.code]) == 0
+        secret, tag = room.key, "version" if feed == "events" else "etag"
+
+        def waiting() -> int:
+            return len(api.app.peerkit.worker._changed[room.code])
+
+    _, first = api("GET", f"/rooms/{room.code}/{feed}", secret=secret)
+    assert settled(waiting, 0) == 0
     host, port = urlsplit(api.base).netloc.split(":")
     with socket.create_connection((host, int(port)), timeout=5) as sock:
         sock.sendall(
-            f"GET {API}/rooms/{room.code}/{feed}?after={after}&timeout=50 HTTP/1.1\r\n"
-            f"Host: {host}\r\nAuthorization: Bearer {room.key}\r\n\r\n".encode()
+            f"GET {API}/rooms/{room.code}/{feed}?after={first[tag]}&timeout=50 HTTP/1.1\r\n"
+            f"Host: {host}\r\nAuthorization: Bearer {secret}\r\n\r\n".encode()
         )
-        for _ in range(100):
-            if len(waiting[room.code]) == 1:
-                break
-            time.sleep(0.02)
-        assert len(waiting[room.code]) == 1
-    for _ in range(100):  # closed: the service stops waiting at once, not after 50 s
-        if not waiting[room.code]:
-            break
-        time.sleep(0.02)
-    assert len(waiting[room.code]) == 0
+        assert settled(waiting, 1) == 1
+    assert settled(waiting, 0) == 0  # closed: the service stops waiting at once, not after 50 s
 
 
 # --------------------------------------------------------------------------- export
