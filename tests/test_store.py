@@ -22,6 +22,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
 
@@ -1415,6 +1416,30 @@ def test_a_future_migration_upgrades_an_existing_database(
         SQLiteStore(path)
 
 
+@contextmanager
+def upgraded_from(
+    version: int,
+    kind: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[Store, tuple[str, int, str]]]:
+    """A store written by schema ``version`` (:func:`populate_v1`), opened by today's code:
+    upgraded in place, everything kept; with what was written."""
+    module = sqlite_module if kind == "sqlite" else postgres_module
+    location = LOCATION_FACTORIES[kind](request, tmp_path)
+    with monkeypatch.context() as old:
+        old.setattr(module, "MIGRATIONS", module.MIGRATIONS[:version])
+        old.setattr(module, "SCHEMA_VERSION", version)
+        with open_store(location) as store:
+            assert store.schema_version == version  # type: ignore[attr-defined]
+            kept = populate_v1(store, kind)  # written as that version's create_room did
+    with open_store(location) as store:
+        assert store.schema_version == module.SCHEMA_VERSION  # type: ignore[attr-defined]
+        assert_populated(store, *kept)
+        yield store, kept
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_rooms_from_before_presenter_tokens_get_one_when_asked(
     kind: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -1422,16 +1447,7 @@ def test_rooms_from_before_presenter_tokens_get_one_when_asked(
     """A database written before presenter tokens (schema 1) is upgraded in place: its rooms
     keep everything, have no presenter token (nothing opens their display) until the
     facilitator asks for one."""
-    module = sqlite_module if kind == "sqlite" else postgres_module
-    location = LOCATION_FACTORIES[kind](request, tmp_path)
-    with monkeypatch.context() as old:
-        old.setattr(module, "MIGRATIONS", module.MIGRATIONS[:1])
-        old.setattr(module, "SCHEMA_VERSION", 1)
-        with open_store(location) as store:
-            kept = populate_v1(store, kind)
-    with open_store(location) as store:
-        assert store.schema_version == module.SCHEMA_VERSION  # type: ignore[attr-defined]
-        assert_populated(store, *kept)
+    with upgraded_from(1, kind, request, tmp_path, monkeypatch) as (store, kept):
         code = kept[0]
         assert store.check_presenter(code, "") is False
         assert store.presenter_token(code, "old key") is None
@@ -1445,17 +1461,8 @@ def test_rooms_from_before_languages_are_in_english(
 ) -> None:
     """A database written before rooms had a language (schema 2) is upgraded in place: its
     rooms keep everything and are in English; new rooms take the language they are given."""
-    module = sqlite_module if kind == "sqlite" else postgres_module
-    location = LOCATION_FACTORIES[kind](request, tmp_path)
-    with monkeypatch.context() as old:
-        old.setattr(module, "MIGRATIONS", module.MIGRATIONS[:2])
-        old.setattr(module, "SCHEMA_VERSION", 2)
-        with open_store(location) as store:
-            assert store.schema_version == 2  # type: ignore[attr-defined]
-            kept = populate_v1(store, kind)  # written as that version's create_room did
-    with open_store(location) as store:
-        assert store.schema_version == module.SCHEMA_VERSION == 3  # type: ignore[attr-defined]
-        assert_populated(store, *kept)
+    with upgraded_from(2, kind, request, tmp_path, monkeypatch) as (store, kept):
+        assert store.schema_version == 3  # type: ignore[attr-defined]
         assert store.room(kept[0]).language == "en"
         assert store.create_room("nuevo", language="es").room.language == "es"
 
