@@ -88,36 +88,21 @@ def act(store: Store, question_id: int, action: str) -> QuestionRecord:
     return change(store, question_id)
 
 
-def room_language(room: Room) -> str:
-    """The language a room runs in, which chooses the safety terms its reflections are checked
-    against (English until rooms carry a language of their own)."""
-    return getattr(room, "language", None) or "en"
-
-
 def moderate(
-    store: Store,
-    safety: Safety | None,
-    response_id: int,
-    approve: bool,
-    language: str | None = None,
+    store: Store, safety: Safety | None, response_id: int, approve: bool
 ) -> ResponseRecord:
-    """Facilitator: approve or reject a reflection. A flagged one cannot be approved.
-
-    ``language``: the room's language (None: read from the room)."""
+    """Facilitator: approve or reject a reflection. A flagged one (by the terms of the room's
+    language and English) cannot be approved."""
     if approve and safety is not None:
         response = store.response(response_id)
-        if language is None:
-            language = room_language(store.room(store.question(response.question_id).room_code))
-        flagged = safety.flags(str(response.answer), language)
-    else:
-        flagged = []
-    if flagged:
-        raise Flagged(
-            _(
-                "this reflection was flagged for the facilitator's private attention and cannot "
-                "be shown to the group"
+        room = store.room(store.question(response.question_id).room_code)
+        if safety.flags(str(response.answer), room.language):
+            raise Flagged(
+                _(
+                    "this reflection was flagged for the facilitator's private attention and "
+                    "cannot be shown to the group"
+                )
             )
-        )
     return store.moderate(response_id, approve)
 
 
@@ -185,12 +170,10 @@ def results_view(
     role: str,
     safety: Safety | None,
     state: tuple[Room, Tally] | None = None,
-    language: str | None = None,
 ) -> ResultsView:
-    """The results of ``record`` for ``role`` (``state``: its room and tally, if already read;
-    ``language``: the room's, which chooses the safety terms, None to take it from the room)."""
+    """The results of ``record`` for ``role`` (``state``: its room and tally, if already read).
+    Reflections are checked against the safety terms of the room's language and English."""
     room, result = state or (store.room(record.room_code), store.tally(record.id))
-    language = language or room_language(room)
     visible = results_visible(result, revealed=record.revealed, min_group=room.min_group)
     text = record.question.kind == "text"
     base = (
@@ -209,7 +192,7 @@ def results_view(
                     r.id,
                     str(r.answer),
                     r.moderation,
-                    tuple(safety.flags(str(r.answer), language)) if safety else (),
+                    tuple(safety.flags(str(r.answer), room.language)) if safety else (),
                 )
                 for r in store.responses(record.id)
                 if r.answer != PASS

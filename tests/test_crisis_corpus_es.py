@@ -16,6 +16,7 @@ import pytest
 
 from peerkit.content import Safety, load_content, validate_path
 from peerkit.flagging import find_terms, normalise
+from peerkit.store import QuestionRecord, ResponseRecord
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -311,25 +312,29 @@ def test_a_list_in_a_language_peerkit_cannot_show_is_refused(tmp_path: Path) -> 
 
 
 def test_the_room_rules_check_a_reflection_in_the_rooms_language(safety: Safety) -> None:
-    """``results_view`` and ``moderate`` take the room's language (from the room record once
-    rooms carry one; given here), and an English room does not get the Spanish terms."""
+    """``results_view`` and ``moderate`` check reflections against the terms of the room's
+    language, and an English room does not get the Spanish terms."""
     from peerkit import room as rules
     from peerkit.model import TextQuestion
     from peerkit.store import SQLiteStore
 
     store = SQLiteStore(":memory:")
-    created = store.create_room("Taller")
-    record = store.add_question(created.room.code, TextQuestion("cierre", "¿Qué te llevas?"))
-    store.set_state(record.id, "open")
-    me = store.join(created.room.code)
-    response = store.respond(record.id, me.token, "A veces quiero morirme")
-    record = store.question(record.id)
 
-    def flags(language: str | None) -> list[str]:
-        view = rules.results_view(store, record, "facilitator", safety, language=language)
+    def reflection(language: str) -> tuple[QuestionRecord, ResponseRecord]:
+        created = store.create_room("Taller", language=language)
+        record = store.add_question(created.room.code, TextQuestion("cierre", "¿Qué te llevas?"))
+        store.set_state(record.id, "open")
+        me = store.join(created.room.code)
+        response = store.respond(record.id, me.token, "A veces quiero morirme")
+        return store.question(record.id), response
+
+    def flags(record: QuestionRecord) -> list[str]:
+        view = rules.results_view(store, record, "facilitator", safety)
         return list(view.reflections[0].flags)
 
-    assert flags("es") == ["quiero/quería/quiera/quisiera/querría morir"]
-    assert rules.room_language(created.room) == "en" and flags(None) == []
+    spanish, response = reflection("es")
+    assert flags(spanish) == ["quiero/quería/quiera/quisiera/querría morir"]
+    english, _ = reflection("en")
+    assert flags(english) == []
     with pytest.raises(rules.Flagged):
-        rules.moderate(store, safety, response.id, True, language="es")
+        rules.moderate(store, safety, response.id, True)
