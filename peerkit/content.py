@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .flagging import STEMMERS, find_terms
+from .flagging import STEMMERS, base_language, find_terms
 from .i18n import (
     DEFAULT_LANGUAGE,
     UnknownLanguageError,
@@ -252,7 +252,7 @@ class Safety:
 
     def for_language(self, language: str | None) -> Safety | None:
         """The list written in ``language`` ("es", "es-ES"), or None when there is none."""
-        code = (language or "en").strip().lower().replace("-", "_").split("_")[0]
+        code = base_language(language)
         for entry in (self, *self.others):
             if entry.language == code:
                 return entry
@@ -996,7 +996,7 @@ def _read_safety(file: _File, data: Any, found: _Found) -> None:
             resources.append(
                 Resource(rv["name"].strip(), rv["contact"].strip(), rv.get("note", "").strip())
             )
-    language = (file.language or "en").split("_")[0]
+    language = base_language(file.language)
     named = _safety_language(file.path)
     if language not in STEMMERS:
         file.add(

@@ -35,7 +35,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-__all__ = ["STEMMERS", "find_terms", "normalise"]
+__all__ = ["STEMMERS", "base_language", "find_terms", "normalise"]
 
 #: The languages flag terms can be written in (ISO 639 code -> Snowball stemmer).
 STEMMERS = {
@@ -84,8 +84,14 @@ _WORD_RULES = {
 }
 
 
+def base_language(language: str | None) -> str:
+    """The language of a code without its region ("es-ES", "es_MX", "ES" -> "es"; None -> "en"),
+    as flag-term lists are written."""
+    return (language or "en").strip().lower().replace("-", "_").split("_")[0]
+
+
 def _language(language: str | None) -> str:
-    code = (language or "en").strip().lower().replace("-", "_").split("_")[0]
+    code = base_language(language)
     if code not in STEMMERS:
         raise ValueError(
             f"no word stemmer for language {language!r}; flag terms can be written in "
