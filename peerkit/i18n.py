@@ -53,6 +53,7 @@ __all__ = [
     "format_datetime",
     "format_number",
     "format_percent",
+    "html_lang",
     "language_name",
     "languages",
     "ngettext",
@@ -184,6 +185,12 @@ def pgettext(context: str, message: str) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for the catalogs without translating it (translate it where shown)."""
     return message
+
+
+def html_lang(language: str) -> str:
+    """A language as HTML's ``lang`` and HTTP's ``Content-Language`` write it (``pt_BR`` ->
+    ``pt-BR``)."""
+    return language.replace("_", "-")
 
 
 def language_name(language: str | None = None) -> str:

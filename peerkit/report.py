@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .client import ClientError, Session
-from .i18n import _, active, format_datetime, format_number, ngettext
+from .i18n import _, active, format_datetime, format_number, html_lang, ngettext
 from .model import MIN_GROUP_SIZE, PASS, ScaleQuestion
 from .store.base import _FORMULA_START
 
@@ -184,7 +184,7 @@ def report_html(session: Session) -> str:
         "Room {room}, written {when}. Figures are group totals; answers are anonymous, and "
         "results with fewer answers than the minimum group size are left out."
     ).format(room=session.room, when=when)
-    lang = active().replace("_", "-")
+    lang = html_lang(active())
     heading = _("Workshop report")
     return (
         f"<!doctype html><html lang='{_esc(lang)}'><head><meta charset='utf-8'>"

@@ -134,7 +134,7 @@ def page(title: str, body: str, t: i18n.Translator | None = None) -> bytes:
     t = t or i18n.translator(i18n.DEFAULT_LANGUAGE)
     skip = t.gettext("Skip to content")
     return f"""<!doctype html>
-<html lang="{_e(t.language.replace("_", "-"))}">
+<html lang="{_e(i18n.html_lang(t.language))}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -164,16 +164,9 @@ class FacilitatePage(HubOAuthenticated, BaseHandler):  # type: ignore[misc]
 
     @property
     def t(self) -> i18n.Translator:
-        """The page's words: the service's language (its ``language`` setting), else English.
-        A page serves one request, so it asks for a translator and never sets the process's
-        language."""
-        language = self.settings.get("language") or getattr(
-            self.settings.get("peerkit"), "language", None
-        )
-        try:
-            return i18n.translator(language or i18n.DEFAULT_LANGUAGE)
-        except i18n.UnknownLanguageError:
-            return i18n.translator(i18n.DEFAULT_LANGUAGE)
+        """The page's words, in the service's language. A page serves one request, so it asks
+        for a translator and never sets the process's language."""
+        return i18n.translator(self.service.language)
 
     async def prepare(self) -> None:
         self.set_header("Content-Security-Policy", PAGE_CSP)

@@ -36,7 +36,7 @@ def render_page(handler: BaseHandler, name: str, *, nested: bool) -> None:
     below the root (``join/CODE``, ``present/CODE``), so its relative links go one level up."""
     language = handler.service.language
     words = i18n.translator(language)
-    page = _template(name).generate(_=words.gettext, lang=language.replace("_", "-"))
+    page = _template(name).generate(_=words.gettext, lang=i18n.html_lang(language))
     if nested:
         page = page.replace(b'="static/', b'="../static/')
     handler.set_header("Content-Security-Policy", PAGE_CSP)

@@ -25,14 +25,15 @@ class StringsHandler(BaseHandler):
 
     def get(self, language: str) -> None:
         try:
-            catalog = i18n.page_catalog(i18n.check_language(language))
+            language = i18n.check_language(language)
         except i18n.UnknownLanguageError as exc:
             raise ApiError(404, "not_found", str(exc)) from None
+        catalog = i18n.page_catalog(language)
         body = json.dumps(catalog, ensure_ascii=False, sort_keys=True).encode("utf-8")
         etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", f"public, max-age={MAX_AGE}")
-        self.set_header("Content-Language", catalog["language"].replace("_", "-"))
+        self.set_header("Content-Language", i18n.html_lang(language))
         self.set_header("ETag", etag)
         if self.check_etag_header():
             self.set_status(304)
