@@ -9,21 +9,18 @@ a chart is in (the room's rules for who sees what), so widgets only display the 
 
 Every word and number is written when the view is built, in the kernel's active language
 (:func:`peerkit.i18n.use`), or in the one named by the builders' ``language`` keyword
-(``chart_view(..., language="es")``) or a :func:`speaking` block: the poll service, which builds
-charts for rooms in several languages at once, names each room's language.
+(``chart_view(..., language="es")``, a :func:`peerkit.i18n.speaking` block): the poll service,
+which builds charts for rooms in several languages at once, names each room's language.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from peerkit import i18n
-from peerkit.i18n import N_
+from peerkit.i18n import N_, _, format_number, format_percent, ngettext, speaking
 from peerkit.model import (
     PASS,
     ChoiceQuestion,
@@ -47,7 +44,6 @@ __all__ = [
     "describe_pre_post",
     "fmt",
     "pre_post_view",
-    "speaking",
 ]
 
 # The labels below are marked for the catalogs and translated where a chart is built (``_()``),
@@ -74,62 +70,7 @@ STATES = {
     "withheld": N_("Results appear when the facilitator reveals them"),
 }
 
-# --------------------------------------------------------------------------- the words' language
-
-#: The language a chart is being built in, when the caller names one (the poll service builds
-#: charts for rooms in several languages at once); None: the kernel's active language.
-_LANGUAGE: ContextVar[str | None] = ContextVar("peerkit_chart_language", default=None)
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _translator() -> i18n.Translator | None:
-    language = _LANGUAGE.get()
-    return None if language is None else i18n.translator(language)
-
-
-def _(message: str) -> str:
-    t = _translator()
-    return i18n._(message) if t is None else t.gettext(message)
-
-
-def ngettext(singular: str, plural: str, n: int) -> str:
-    t = _translator()
-    return i18n.ngettext(singular, plural, n) if t is None else t.ngettext(singular, plural, n)
-
-
-def format_number(value: float, digits: int = 1) -> str:
-    return _number(value, _LANGUAGE.get() or i18n.active(), digits)
-
-
-def format_percent(fraction: float) -> str:
-    return _percent_words(fraction, _LANGUAGE.get() or i18n.active())
-
-
-# A chart writes the same few counts and percentages again and again (the service builds one
-# at each change in a room), so each is written by Babel once.
-@functools.lru_cache(maxsize=4096)
-def _number(value: float, language: str, digits: int) -> str:
-    return i18n.format_number(value, language, digits=digits)
-
-
-@functools.lru_cache(maxsize=1024)
-def _percent_words(fraction: float, language: str) -> str:
-    return i18n.format_percent(fraction, language)
-
-
-@contextmanager
-def speaking(language: str | None) -> Iterator[None]:
-    """Build charts in ``language`` inside this block (None: the kernel's active language).
-    Only this thread or task is affected, so a service can build charts for several rooms at
-    once without setting the process's language."""
-    if language is None:
-        yield
-        return
-    token = _LANGUAGE.set(i18n.check_language(language))
-    try:
-        yield
-    finally:
-        _LANGUAGE.reset(token)
 
 
 def _in_language(function: _F) -> _F:

@@ -27,9 +27,12 @@ from __future__ import annotations
 import gettext
 import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -59,6 +62,7 @@ __all__ = [
     "ngettext",
     "page_catalog",
     "pgettext",
+    "speaking",
     "translator",
     "use",
 ]
@@ -148,6 +152,8 @@ def translator(language: str | None = None) -> Translator:
 
 
 _active: Translator | None = None
+#: A language named for a block of code (:func:`speaking`), ahead of the kernel's.
+_scoped: ContextVar[Translator | None] = ContextVar("peerkit_language", default=None)
 
 
 def use(language: str | None) -> str:
@@ -164,7 +170,22 @@ def active() -> str:
 
 
 def _current() -> Translator:
-    return _active if _active is not None else translator(DEFAULT_LANGUAGE)
+    return _scoped.get() or _active or translator(DEFAULT_LANGUAGE)
+
+
+@contextmanager
+def speaking(language: str | None) -> Iterator[None]:
+    """Inside this block, ``_``, ``ngettext``, ``pgettext`` and the formatters use ``language``
+    (None: the kernel's, unchanged). Only this thread or task is affected, so the poll service
+    can build views for rooms in several languages at once without setting the process's."""
+    if language is None:
+        yield
+        return
+    token = _scoped.set(translator(language))
+    try:
+        yield
+    finally:
+        _scoped.reset(token)
 
 
 def _(message: str) -> str:
@@ -203,13 +224,25 @@ def language_name(language: str | None = None) -> str:
 def format_number(value: float, language: str | None = None, digits: int = 1) -> str:
     """A number as the language writes it (``1,234.5`` / ``1.234,5``), at most ``digits``
     decimals and no trailing zeros."""
-    pattern = "#,##0" + ("." + "#" * digits if digits > 0 else "")
-    return _babel_decimal(value, format=pattern, locale=_locale(language or active()))
+    return _number(value, language or active(), digits)
 
 
 def format_percent(fraction: float, language: str | None = None) -> str:
     """A fraction as a whole percentage (``0.25`` → ``25%`` / ``25 %``)."""
-    return _babel_percent(fraction, locale=_locale(language or active()))
+    return _percent(fraction, language or active())
+
+
+# Views write the same few counts and percentages again and again (the service builds a chart
+# at each change in a room), so Babel writes each one once.
+@lru_cache(maxsize=4096)
+def _number(value: float, language: str, digits: int) -> str:
+    pattern = "#,##0" + ("." + "#" * digits if digits > 0 else "")
+    return _babel_decimal(value, format=pattern, locale=_locale(language))
+
+
+@lru_cache(maxsize=1024)
+def _percent(fraction: float, language: str) -> str:
+    return _babel_percent(fraction, locale=_locale(language))
 
 
 def format_date(value: date, language: str | None = None, width: str = "long") -> str:
