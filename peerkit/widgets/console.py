@@ -228,12 +228,10 @@ class FacilitatorConsole(w.VBox):
         flagged = [r for r in reflections if r.get("flags")]
         pending = [r for r in reflections if not r.get("flags") and r["moderation"] == "pending"]
         if flagged:
-            from ..i18n import active
-
             resources = "".join(
                 f"<li>{text(r.name)}: {text(r.contact)}"
                 f"{' — ' + text(r.note) if r.note else ''}</li>"
-                for r in self.session.content.safety.resources_for(active())
+                for r in self.session.content.safety.resources_for(self.session.language)
             )
             quotes = "".join(f"<blockquote>{text(r['text'])}</blockquote>" for r in flagged)
             count = len(flagged)
