@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__, i18n
 from .content import ContentError
+from .flagging import fold
 from .i18n import UnknownLanguageError, _, check_language, format_number, languages, ngettext
 from .store import StoreError, database_location, display_location
 
@@ -159,7 +159,7 @@ def _purge_solo(args: argparse.Namespace) -> int:
             )
         except EOFError:
             reply = ""
-        if _bare(reply) not in {_bare(word) for word in ("y", "yes", _("y"), _("yes"))}:
+        if fold(reply.strip()) not in {fold(word) for word in ("y", "yes", _("y"), _("yes"))}:
             print("peerkit purge: " + _("nothing deleted"), file=sys.stderr)
             return 1
     try:
@@ -474,12 +474,6 @@ def _language(text: str) -> str:
 def _workshops_dir() -> Path:
     here = Path(__file__).resolve().parent.parent / "workshops"
     return here if here.is_dir() else Path("workshops")
-
-
-def _bare(text: str) -> str:
-    """A typed word without case or accents ("Sí", "si" and "sí" are one answer)."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -35,7 +35,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-__all__ = ["STEMMERS", "base_language", "find_terms", "normalise"]
+__all__ = ["STEMMERS", "base_language", "find_terms", "fold", "normalise"]
 
 #: The languages flag terms can be written in (ISO 639 code -> Snowball stemmer).
 STEMMERS = {
@@ -100,13 +100,19 @@ def _language(language: str | None) -> str:
     return code
 
 
+def fold(text: str) -> str:
+    """``text`` without case, accents, full-width forms or invisible characters ("Sí" and
+    "si" are one word)."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text)).casefold()
+    return "".join(c for c in text if unicodedata.category(c) not in ("Mn", "Cf"))
+
+
 def _plain(text: str, marks: bool = False, language: str = "en") -> str:
     """Lower-case words separated by single spaces: no accents, apostrophes or punctuation.
 
     With ``marks``, a term's ``/`` and ``[ ]`` are kept.
     """
-    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text)).casefold()
-    text = "".join(c for c in text if unicodedata.category(c) not in ("Mn", "Cf"))
+    text = fold(text)
     text = (_MARKED if marks else _NON_WORD).sub(" ", _APOSTROPHES.sub("", text))
     text = " ".join(text.split())
     for pattern, replacement in _PHRASE_RULES.get(language, ()):
