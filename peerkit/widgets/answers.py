@@ -16,12 +16,12 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
-from ..chartview import fmt
+from ..chartview import PASS_LABEL, fmt
 from ..client import ClientError, ServiceUnavailable, Session
 from ..i18n import _, format_number, ngettext
 from ..model import PASS, ChoiceQuestion, ScaleQuestion, TextQuestion
 from ..watcher import QuestionState, Update
-from .common import PASS_LABEL, StatusLine, close_tree, header, text
+from .common import StatusLine, close_tree, header, text
 from .inputs import ChoiceInput, SliderInput
 
 log = logging.getLogger(__name__)

@@ -9,11 +9,7 @@ import anywidget
 import ipywidgets as w
 import traitlets
 
-from ..i18n import N_
-
 STATIC = Path(__file__).resolve().parent.parent / "static"
-#: The pass option's label (translated where shown).
-PASS_LABEL = N_("Pass / prefer not to say")
 
 ICONS = {"ok": "✓", "error": "⚠", "closed": "■", "info": "ℹ", "wait": "…", "": ""}
 
