@@ -14,7 +14,7 @@ from IPython.display import Markdown
 
 from .client import Session
 from .content import Scenario
-from .i18n import N_, _, format_number, ngettext, pgettext
+from .i18n import N_, _, active, format_number, ngettext, pgettext
 from .model import PASS, ScaleQuestion, compare_pre_post
 from .sessions import connect
 from .widgets import (
@@ -290,8 +290,6 @@ class Workshop:
         """The support resources from ``data/safety.yaml``, for everyone in the room: where to
         turn today, during the session or after it. In the room's language, where
         ``data/safety.<language>.yaml`` lists resources for it."""
-        from .i18n import active
-
         rows = "\n".join(
             (
                 _("- **{name}**: {contact}. {note}") if r.note else _("- **{name}**: {contact}")
